@@ -1,0 +1,276 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table types shared by the SQLite and PostgreSQL stores.
+ * Portable column conventions: times are integer epoch milliseconds (UTC), booleans are 0/1 integers,
+ * JSON is text, ids are prefixed text, money is integer minor units plus an ISO currency.
+ */
+export interface Database {
+  servers: ServersTable;
+  server_roles: ServerRolesTable;
+  entitlements: EntitlementsTable;
+  prices: PricesTable;
+  customers: CustomersTable;
+  discord_links: DiscordLinksTable;
+  grants: GrantsTable;
+  sync_log: SyncLogTable;
+  jobs: JobsTable;
+  periodic_tasks: PeriodicTasksTable;
+  inbox_events: InboxEventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  api_keys: ApiKeysTable;
+  job_runs: JobRunsTable;
+}
+
+export interface ServersTable {
+  id: string;
+  guild_id: string;
+  name: string;
+  bot_user_id: string | null;
+  owner_id: string | null;
+  /** Decimal string of the bot's guild-level permission bits. */
+  bot_permissions: string;
+  bot_top_position: number;
+  bot_top_role_id: string | null;
+  /** `active` | `paused` | `removed` */
+  status: string;
+  pause_reason: string | null;
+  paused_at: number | null;
+  members_intent: number;
+  roles_channel_id: string | null;
+  roles_message_id: string | null;
+  health_checked_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ServerRolesTable {
+  server_id: string;
+  role_id: string;
+  name: string;
+  position: number;
+  permissions: string;
+  managed: number;
+}
+
+export interface EntitlementsTable {
+  id: string;
+  server_id: string;
+  name: string;
+  description: string;
+  /** JSON array of role ids; empty means membership of the server only. */
+  role_ids: string;
+  /** `subscription` | `days` | `lifetime` */
+  access_kind: string;
+  access_days: number | null;
+  trial_days: number;
+  sale_ends_at: number | null;
+  /** `remove_roles` | `kick` | `keep` | `swap` */
+  revoke_action: string;
+  fallback_role_id: string | null;
+  grace_days: number;
+  /** 1 = a managed role held without a live grant is removed by reconcile. */
+  enforce_roles: number;
+  /** `revoke` | `keep` */
+  partial_refund_policy: string;
+  /** `revoke` | `suspend` */
+  dispute_policy: string;
+  restore_on_dispute_won: number;
+  archived_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PricesTable {
+  id: string;
+  entitlement_id: string;
+  /** `one_time` | `recurring` */
+  kind: string;
+  amount: number;
+  currency: string;
+  /** `day` | `week` | `month` | `year`, recurring only */
+  interval: string | null;
+  interval_count: number | null;
+  stripe_product_id: string | null;
+  stripe_price_id: string | null;
+  active: number;
+  created_at: number;
+}
+
+export interface CustomersTable {
+  id: string;
+  email: string | null;
+  name: string | null;
+  stripe_customer_id: string | null;
+  /** The Discord account currently linked; grants follow it. */
+  discord_user_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DiscordLinksTable {
+  customer_id: string;
+  discord_user_id: string;
+  username: string | null;
+  access_token_enc: string | null;
+  refresh_token_enc: string | null;
+  token_expires_at: number | null;
+  scope: string | null;
+  /** Set when Discord reported the token dead (revoked, invalid_grant). */
+  token_invalid_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GrantsTable {
+  id: string;
+  entitlement_id: string;
+  customer_id: string;
+  server_id: string;
+  /** `pending` | `delivered` | `suspended` | `failed` | `revoked` */
+  status: string;
+  /** 1 while the grant confers access (paid, not suspended, not revoked); `status` tracks delivery. */
+  active: number;
+  /** `checkout` | `subscription` | `payment` | `manual` | `comp` */
+  source: string;
+  price_id: string | null;
+  stripe_checkout_session_id: string | null;
+  stripe_subscription_id: string | null;
+  /** JSON array of payment_intent ids paid for this grant (refunds and disputes map back through it). */
+  stripe_payment_intents: string;
+  /** Last known status of the Stripe object behind the grant. */
+  stripe_status: string | null;
+  /** `created` time (epoch s) of the newest Stripe event applied; older ones cannot overrule it. */
+  stripe_event_created: number | null;
+  starts_at: number;
+  ends_at: number | null;
+  grace_ends_at: number | null;
+  claim_code: string | null;
+  /** JSON array of role ids this grant actually gave, so revoke targets them after a config change. */
+  granted_role_ids: string;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  /** `retry` | `merchant` | `customer` | `bug` */
+  last_error_owner: string | null;
+  status_reason: string | null;
+  note: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SyncLogTable {
+  id: Generated<number>;
+  server_id: string;
+  discord_user_id: string;
+  grant_id: string | null;
+  /** `add_role` | `remove_role` | `join` | `kick` | `check` */
+  action: string;
+  role_id: string | null;
+  /** `ok` | `failed` | `skipped` */
+  outcome: string;
+  error_code: string | null;
+  error_owner: string | null;
+  message: string | null;
+  /** What caused it: `grant:grt_…`, `event:evt_…`, `reconcile`, `person:…`. */
+  cause: string;
+  created_at: number;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: string;
+  /** `queued` | `running` | `dead` (done jobs are deleted; their count lives in job_runs and metrics) */
+  status: string;
+  dedupe_key: string | null;
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface JobRunsTable {
+  /** Optional audit of completed jobs (benchmarks and exactly-once tests read it). */
+  id: Generated<number>;
+  job_id: string;
+  kind: string;
+  worker: string;
+  created_at: number;
+}
+
+export interface PeriodicTasksTable {
+  name: string;
+  /** Index of the last period (floor(now / interval)) for which the task was enqueued. */
+  last_period: number;
+}
+
+export interface InboxEventsTable {
+  source: string;
+  id: string;
+  type: string;
+  payload: string;
+  received_at: number;
+  processed_at: number | null;
+  error: string | null;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string;
+  secret_enc: string;
+  /** JSON array of event types; empty = all. */
+  event_types: string;
+  enabled: number;
+  disabled_reason: string | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  /** `msg_…`: the `webhook-id` header, identical on every retry. */
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  payload: string;
+  /** `pending` | `succeeded` | `failed` */
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  duration_ms: number;
+  response_body: string | null;
+  error: string | null;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** First characters of the key, shown in lists. */
+  prefix: string;
+  /** SHA-256 hex of the whole key. */
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}

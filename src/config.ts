@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Rolegate reads from the environment, with its default.
+ * `loadConfig` is called once, by a composition root; nothing else reads `process.env`.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalUrl = z.string().url().optional();
+
+export const configSchema = z.object({
+  /** `sqlite:./data/rolegate.db` (default) or `postgres://user@host/db`. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
+    .default('sqlite:./data/rolegate.db'),
+  /** Where generated secrets (encryption key, signing key) and the SQLite file live. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** HTTP port. 0 picks a free one. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Address to bind. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** The URL buyers and Discord reach this instance at (links in emails, OAuth redirects). */
+  PUBLIC_URL: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** 32-byte key (hex or base64) for AES-256-GCM encryption at rest; generated into DATA_DIR when unset. */
+  ENCRYPTION_KEY: z.string().optional(),
+
+  DISCORD_API_URL: z.string().url().default('https://discord.com/api'),
+  DISCORD_APPLICATION_ID: z.string().regex(/^\d{5,25}$/, 'must be a Discord snowflake').optional(),
+  DISCORD_PUBLIC_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters')
+    .optional(),
+  DISCORD_BOT_TOKEN: z.string().min(10).optional(),
+  DISCORD_CLIENT_SECRET: z.string().min(8).optional(),
+
+  STRIPE_API_URL: optionalUrl,
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, 'must start with sk_test_, sk_live_, rk_test_ or rk_live_')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().min(3).default('Rolegate <rolegate@localhost>'),
+
+  /** Run the local Discord, local Stripe and mail sink when credentials are missing. */
+  SANDBOX: bool.optional(),
+  /** Jobs a worker runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Seconds a claimed job is leased before the reaper hands it to another worker. */
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Minutes between reconciliations of each server. */
+  RECONCILE_INTERVAL_MINUTES: z.coerce.number().min(0.05).max(1440).default(5),
+  /** Let merchant webhooks target private and loopback addresses (tests, the sandbox). */
+  WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws one ConfigError that lists every bad key and why. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+/** Names of settings that are secrets: never logged. */
+export const secretKeys = [
+  'ENCRYPTION_KEY',
+  'DISCORD_BOT_TOKEN',
+  'DISCORD_CLIENT_SECRET',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'SMTP_URL',
+] as const satisfies readonly (keyof Config)[];
+
+/** True when real Discord and Stripe credentials are all present. */
+export function hasRealCredentials(config: Config): boolean {
+  return Boolean(
+    config.DISCORD_BOT_TOKEN &&
+    config.DISCORD_APPLICATION_ID &&
+    config.DISCORD_PUBLIC_KEY &&
+    config.STRIPE_SECRET_KEY &&
+    config.STRIPE_WEBHOOK_SECRET,
+  );
+}

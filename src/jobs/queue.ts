@@ -1,0 +1,228 @@
+import { sql } from 'kysely';
+import type { Db, Dialect, Executor } from '../adapters/store/db.js';
+import type { JobsTable } from '../adapters/store/schema.js';
+import { newId } from '../core/ids.js';
+
+/**
+ * The durable job queue: one table on both backends (see docs/decisions/0002-job-queue.md).
+ * Every function takes an executor so a job can be written in the same transaction as the change
+ * that causes it.
+ */
+
+export interface EnqueueOptions {
+  kind: string;
+  payload?: unknown;
+  /** When to run, epoch ms. Default: now. */
+  runAt?: number;
+  /** While a job with this key is queued, another enqueue with the key is absorbed into it. */
+  dedupeKey?: string;
+  /** Attempts before the job is `dead`. Default 12 (about 1.5 hours of backoff). */
+  maxAttempts?: number;
+}
+
+export type Job = JobsTable;
+
+export const DEFAULT_MAX_ATTEMPTS = 12;
+
+export async function enqueue(
+  db: Executor,
+  dialect: Dialect,
+  options: EnqueueOptions,
+  now = Date.now(),
+): Promise<void> {
+  const row = {
+    id: newId('job', now),
+    kind: options.kind,
+    payload: JSON.stringify(options.payload ?? {}),
+    status: 'queued',
+    dedupe_key: options.dedupeKey ?? null,
+    attempts: 0,
+    max_attempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    run_at: options.runAt ?? now,
+    locked_by: null,
+    locked_until: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+  };
+  if (!options.dedupeKey) {
+    await db.insertInto('jobs').values(row).execute();
+    return;
+  }
+  // A duplicate only moves the queued job earlier, never later.
+  const earliest = dialect === 'postgres' ? sql`LEAST(jobs.run_at, excluded.run_at)` : sql`MIN(jobs.run_at, excluded.run_at)`;
+  await db
+    .insertInto('jobs')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .column('dedupe_key')
+        // A literal, not a bound parameter: SQLite matches a partial index only by its exact predicate.
+        .where(sql<boolean>`status = 'queued'`)
+        .doUpdateSet({ run_at: earliest as never, updated_at: now }),
+    )
+    .execute();
+}
+
+export async function enqueueMany(db: Executor, dialect: Dialect, jobs: EnqueueOptions[], now = Date.now()) {
+  for (const j of jobs) await enqueue(db, dialect, j, now);
+}
+
+/**
+ * Claims up to `limit` due jobs for `worker` with a lease. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+ * workers never wait on each other; SQLite: one `UPDATE … RETURNING` under the single writer lock.
+ */
+export async function claimJobs(
+  db: Db,
+  worker: string,
+  limit: number,
+  leaseMs: number,
+  now = Date.now(),
+): Promise<Job[]> {
+  const lockClause = db.dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
+  const result = await sql<Job>`
+    UPDATE jobs SET status = 'running', locked_by = ${worker}, locked_until = ${now + leaseMs},
+      attempts = attempts + 1, updated_at = ${now}
+    WHERE id IN (
+      SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ${now}
+      ORDER BY run_at LIMIT ${limit} ${lockClause}
+    )
+    RETURNING *`.execute(db.kysely);
+  // RETURNING order is unspecified; hand jobs out oldest first.
+  return result.rows.sort((a, b) => a.run_at - b.run_at);
+}
+
+/** Removes a finished job. Only the lease holder may: a reaped job's late finish changes nothing. */
+export async function completeJob(db: Executor, job: Pick<Job, 'id'>, worker: string): Promise<boolean> {
+  const r = await db
+    .deleteFrom('jobs')
+    .where('id', '=', job.id)
+    .where('locked_by', '=', worker)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) === 1;
+}
+
+/** Exponential backoff with full jitter: base 1 s doubling, capped at 1 h. */
+export function backoffMs(attempt: number, random = Math.random()): number {
+  const ceiling = Math.min(3_600_000, 1000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}
+
+/**
+ * Records a failed run: back to `queued` after a backoff (or at `retryAt`), or `dead` after the
+ * last attempt. `countAttempt: false` (a rate-limit wait, a paused server) does not use up an attempt.
+ */
+export async function failJob(
+  db: Executor,
+  job: Pick<Job, 'id' | 'attempts' | 'max_attempts'>,
+  worker: string,
+  error: string,
+  options: { retryAt?: number; countAttempt?: boolean; now?: number } = {},
+): Promise<'queued' | 'dead' | 'lost'> {
+  const now = options.now ?? Date.now();
+  const countAttempt = options.countAttempt ?? true;
+  const attempts = countAttempt ? job.attempts : job.attempts - 1;
+  const dead = countAttempt && attempts >= job.max_attempts;
+  const r = await db
+    .updateTable('jobs')
+    .set({
+      status: dead ? 'dead' : 'queued',
+      attempts,
+      run_at: dead ? now : (options.retryAt ?? now + backoffMs(attempts)),
+      locked_by: null,
+      locked_until: null,
+      last_error: error.slice(0, 2000),
+      updated_at: now,
+    })
+    .where('id', '=', job.id)
+    .where('locked_by', '=', worker)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return 'lost';
+  return dead ? 'dead' : 'queued';
+}
+
+/** Hands jobs back without using an attempt (graceful shutdown). */
+export async function releaseJobs(db: Executor, worker: string, ids: string[], now = Date.now()): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db
+    .updateTable('jobs')
+    .set((eb) => ({
+      status: 'queued',
+      attempts: eb('attempts', '-', 1),
+      locked_by: null,
+      locked_until: null,
+      run_at: now,
+      updated_at: now,
+    }))
+    .where('id', 'in', ids)
+    .where('locked_by', '=', worker)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** Keeps a long job's lease alive. */
+export async function extendLease(db: Executor, ids: string[], worker: string, until: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('jobs')
+    .set({ locked_until: until })
+    .where('id', 'in', ids)
+    .where('locked_by', '=', worker)
+    .where('status', '=', 'running')
+    .execute();
+}
+
+/**
+ * Returns jobs whose lease expired (their worker crashed or hung) to the queue, or marks them
+ * dead when that was their last attempt. Safe to run from every instance at once.
+ */
+export async function reapExpiredLeases(db: Executor, now = Date.now()): Promise<number> {
+  const dead = await db
+    .updateTable('jobs')
+    .set({ status: 'dead', locked_by: null, locked_until: null, last_error: 'lease expired on last attempt', updated_at: now })
+    .where('status', '=', 'running')
+    .where('locked_until', '<', now)
+    .whereRef('attempts', '>=', 'max_attempts')
+    .executeTakeFirst();
+  const requeued = await db
+    .updateTable('jobs')
+    .set({ status: 'queued', locked_by: null, locked_until: null, run_at: now, last_error: 'lease expired', updated_at: now })
+    .where('status', '=', 'running')
+    .where('locked_until', '<', now)
+    .executeTakeFirst();
+  return Number(dead.numUpdatedRows) + Number(requeued.numUpdatedRows);
+}
+
+/** Puts a dead job back in the queue with a fresh set of attempts. */
+export async function retryDeadJob(db: Executor, id: string, now = Date.now()): Promise<boolean> {
+  const r = await db
+    .updateTable('jobs')
+    .set({ status: 'queued', attempts: 0, run_at: now, updated_at: now, last_error: null })
+    .where('id', '=', id)
+    .where('status', '=', 'dead')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function listDeadJobs(db: Executor, limit = 100): Promise<Job[]> {
+  return db.selectFrom('jobs').selectAll().where('status', '=', 'dead').orderBy('updated_at', 'desc').limit(limit).execute();
+}
+
+/** Jobs by status (and, for queued, how many are due now): for /metrics. */
+export async function queueDepth(db: Executor, now = Date.now()) {
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['status', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['status', 'kind'])
+    .execute();
+  const due = await db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'queued')
+    .where('run_at', '<=', now)
+    .executeTakeFirstOrThrow();
+  return { byStatusKind: rows.map((r) => ({ ...r, n: Number(r.n) })), due: Number(due.n) };
+}

@@ -1,0 +1,172 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db } from '../adapters/store/db.js';
+import { FailureError } from '../core/failure.js';
+import type { Metrics } from '../ops/metrics.js';
+import { claimJobs, completeJob, extendLease, failJob, reapExpiredLeases, releaseJobs, type Job } from './queue.js';
+
+export interface JobContext {
+  job: Job;
+  worker: string;
+  signal: AbortSignal;
+}
+
+/** A handler runs one job. Throwing retries it with backoff; `RetryLater` picks the time. */
+export type JobHandler = (payload: unknown, ctx: JobContext) => Promise<void>;
+
+/** Reschedules a job at a given time; by default this does not use up an attempt (429, paused server). */
+export class RetryLater extends Error {
+  constructor(
+    readonly retryAt: number,
+    reason: string,
+    readonly countAttempt = false,
+  ) {
+    super(reason);
+    this.name = 'RetryLater';
+  }
+}
+
+export interface WorkerOptions {
+  /** Jobs run at once. Default 16. */
+  concurrency?: number;
+  /** Lease per claimed job, ms. Default 60 000. */
+  leaseMs?: number;
+  /** Sleep between polls when the queue is empty, ms. Default 200. */
+  idlePollMs?: number;
+  /** How often this worker reaps expired leases, ms. Default 5 000. */
+  reapEveryMs?: number;
+  name?: string;
+}
+
+/** Claims due jobs and runs them until stopped. Many workers (and processes) may share one queue. */
+export class Worker {
+  readonly name: string;
+  private running = new Map<string, Promise<void>>();
+  private controller = new AbortController();
+  private stopped = false;
+  private loopDone: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly idlePollMs: number;
+  private readonly reapEveryMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly handlers: Record<string, JobHandler>,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    options: WorkerOptions = {},
+  ) {
+    this.name = options.name ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.concurrency = options.concurrency ?? 16;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.idlePollMs = options.idlePollMs ?? 200;
+    this.reapEveryMs = options.reapEveryMs ?? 5_000;
+  }
+
+  start(): void {
+    this.loopDone ??= this.loop();
+  }
+
+  /** Wakes an idle worker at once (after an enqueue in the same process). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  /** Stops claiming, waits up to `graceMs` for running jobs, then hands the rest back to the queue. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopped = true;
+    this.nudge();
+    await this.loopDone;
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+    const all = Promise.all(this.running.values()).then(() => 'done' as const);
+    if ((await Promise.race([all, timeout])) === 'timeout') {
+      this.controller.abort();
+      const released = await releaseJobs(this.db.kysely, this.name, [...this.running.keys()]);
+      this.log.warn({ released }, 'released unfinished jobs to the queue');
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let lastReap = 0;
+    let lastHeartbeat = Date.now();
+    while (!this.stopped) {
+      try {
+        const now = Date.now();
+        if (now - lastReap >= this.reapEveryMs) {
+          lastReap = now;
+          const reaped = await reapExpiredLeases(this.db.kysely, now);
+          if (reaped > 0) this.log.warn({ reaped }, 'reaped jobs whose lease expired');
+        }
+        if (now - lastHeartbeat >= this.leaseMs / 3 && this.running.size > 0) {
+          lastHeartbeat = now;
+          await extendLease(this.db.kysely, [...this.running.keys()], this.name, now + this.leaseMs);
+        }
+        const free = this.concurrency - this.running.size;
+        if (free > 0) {
+          const jobs = await claimJobs(this.db, this.name, free, this.leaseMs);
+          for (const job of jobs) this.runJob(job);
+          if (jobs.length > 0) continue;
+        }
+        await this.sleep(free > 0 ? this.idlePollMs : 5);
+      } catch (err) {
+        this.log.error({ err }, 'worker loop error');
+        await this.sleep(1000);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private runJob(job: Job): void {
+    const p = this.execute(job).finally(() => {
+      this.running.delete(job.id);
+      this.nudge();
+    });
+    this.running.set(job.id, p);
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const handler = this.handlers[job.kind];
+    const log = this.log.child({ job: job.id, kind: job.kind, attempt: job.attempts });
+    try {
+      if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
+      await handler(JSON.parse(job.payload) as unknown, { job, worker: this.name, signal: this.controller.signal });
+      await completeJob(this.db.kysely, job, this.name);
+      this.metrics.jobsCompleted.inc({ kind: job.kind });
+      this.metrics.jobLatency.observe((Date.now() - job.run_at) / 1000, { kind: job.kind });
+    } catch (err) {
+      if (this.controller.signal.aborted) return; // released by stop()
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof RetryLater) {
+        await failJob(this.db.kysely, job, this.name, message, {
+          retryAt: err.retryAt,
+          countAttempt: err.countAttempt,
+        });
+        this.metrics.jobsFailed.inc({ kind: job.kind, outcome: 'rescheduled' });
+        return;
+      }
+      const retryAt =
+        err instanceof FailureError && err.failure.retryAfterMs !== undefined
+          ? Date.now() + err.failure.retryAfterMs
+          : undefined;
+      const outcome = await failJob(this.db.kysely, job, this.name, message, retryAt ? { retryAt } : {});
+      this.metrics.jobsFailed.inc({ kind: job.kind, outcome });
+      if (outcome === 'dead') log.error({ err }, 'job is dead after its last attempt');
+      else log.warn({ err: message }, 'job failed; will retry');
+    }
+  }
+}
