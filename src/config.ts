@@ -29,7 +29,10 @@ export const configSchema = z.object({
   ENCRYPTION_KEY: z.string().optional(),
 
   DISCORD_API_URL: z.string().url().default('https://discord.com/api'),
-  DISCORD_APPLICATION_ID: z.string().regex(/^\d{5,25}$/, 'must be a Discord snowflake').optional(),
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .regex(/^\d{5,25}$/, 'must be a Discord snowflake')
+    .optional(),
   DISCORD_PUBLIC_KEY: z
     .string()
     .regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters')
@@ -44,7 +47,10 @@ export const configSchema = z.object({
     .optional(),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
 
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
   MAIL_FROM: z.string().min(3).default('Rolegate <rolegate@localhost>'),
 
   /** Run the local Discord, local Stripe and mail sink when credentials are missing. */

@@ -46,7 +46,8 @@ export function desiredRoles(grants: readonly SyncGrant[], now: number): Set<str
   for (const g of grants) {
     const e = g.entitlement;
     if (e.revokeAction !== 'swap' || !e.fallbackRoleId) continue;
-    if (!isLive(g, now) && g.deliveredAt !== null && !liveEntitlements.has(e.id)) desired.add(e.fallbackRoleId);
+    if (!isLive(g, now) && g.deliveredAt !== null && !liveEntitlements.has(e.id))
+      desired.add(e.fallbackRoleId);
   }
   return desired;
 }

@@ -47,7 +47,8 @@ const to =
 /** Delivery outcomes only mean something for a grant that confers access. */
 const whenActive =
   (status: GrantStatus): Rule =>
-  (active) => (active ? { status, active } : null);
+  (active) =>
+    active ? { status, active } : null;
 
 /** Every legal (status, event) pair; anything absent is refused. */
 const table: Record<GrantStatus, Partial<Record<GrantEvent, Rule>>> = {

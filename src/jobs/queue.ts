@@ -50,7 +50,10 @@ export async function enqueue(
     return;
   }
   // A duplicate only moves the queued job earlier, never later.
-  const earliest = dialect === 'postgres' ? sql`LEAST(jobs.run_at, excluded.run_at)` : sql`MIN(jobs.run_at, excluded.run_at)`;
+  const earliest =
+    dialect === 'postgres'
+      ? sql`LEAST(jobs.run_at, excluded.run_at)`
+      : sql`MIN(jobs.run_at, excluded.run_at)`;
   await db
     .insertInto('jobs')
     .values(row)
@@ -144,7 +147,12 @@ export async function failJob(
 }
 
 /** Hands jobs back without using an attempt (graceful shutdown). */
-export async function releaseJobs(db: Executor, worker: string, ids: string[], now = Date.now()): Promise<number> {
+export async function releaseJobs(
+  db: Executor,
+  worker: string,
+  ids: string[],
+  now = Date.now(),
+): Promise<number> {
   if (ids.length === 0) return 0;
   const r = await db
     .updateTable('jobs')
@@ -182,14 +190,27 @@ export async function extendLease(db: Executor, ids: string[], worker: string, u
 export async function reapExpiredLeases(db: Executor, now = Date.now()): Promise<number> {
   const dead = await db
     .updateTable('jobs')
-    .set({ status: 'dead', locked_by: null, locked_until: null, last_error: 'lease expired on last attempt', updated_at: now })
+    .set({
+      status: 'dead',
+      locked_by: null,
+      locked_until: null,
+      last_error: 'lease expired on last attempt',
+      updated_at: now,
+    })
     .where('status', '=', 'running')
     .where('locked_until', '<', now)
     .whereRef('attempts', '>=', 'max_attempts')
     .executeTakeFirst();
   const requeued = await db
     .updateTable('jobs')
-    .set({ status: 'queued', locked_by: null, locked_until: null, run_at: now, last_error: 'lease expired', updated_at: now })
+    .set({
+      status: 'queued',
+      locked_by: null,
+      locked_until: null,
+      run_at: now,
+      last_error: 'lease expired',
+      updated_at: now,
+    })
     .where('status', '=', 'running')
     .where('locked_until', '<', now)
     .executeTakeFirst();
@@ -208,7 +229,13 @@ export async function retryDeadJob(db: Executor, id: string, now = Date.now()): 
 }
 
 export async function listDeadJobs(db: Executor, limit = 100): Promise<Job[]> {
-  return db.selectFrom('jobs').selectAll().where('status', '=', 'dead').orderBy('updated_at', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('status', '=', 'dead')
+    .orderBy('updated_at', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 /** Jobs by status (and, for queued, how many are due now): for /metrics. */

@@ -30,11 +30,16 @@ export async function claimPeriod(db: Db, task: PeriodicTask, now = Date.now()):
       .where('last_period', '<', period)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) return false;
-    await enqueue(trx, db.dialect, {
-      kind: task.kind,
-      payload: task.payload ?? {},
-      dedupeKey: `periodic:${task.name}`,
-    }, now);
+    await enqueue(
+      trx,
+      db.dialect,
+      {
+        kind: task.kind,
+        payload: task.payload ?? {},
+        dedupeKey: `periodic:${task.name}`,
+      },
+      now,
+    );
     return true;
   });
 }

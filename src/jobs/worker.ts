@@ -4,7 +4,15 @@ import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db.js';
 import { FailureError } from '../core/failure.js';
 import type { Metrics } from '../ops/metrics.js';
-import { claimJobs, completeJob, extendLease, failJob, reapExpiredLeases, releaseJobs, type Job } from './queue.js';
+import {
+  claimJobs,
+  completeJob,
+  extendLease,
+  failJob,
+  reapExpiredLeases,
+  releaseJobs,
+  type Job,
+} from './queue.js';
 
 export interface JobContext {
   job: Job;
@@ -144,7 +152,11 @@ export class Worker {
     const log = this.log.child({ job: job.id, kind: job.kind, attempt: job.attempts });
     try {
       if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
-      await handler(JSON.parse(job.payload) as unknown, { job, worker: this.name, signal: this.controller.signal });
+      await handler(JSON.parse(job.payload) as unknown, {
+        job,
+        worker: this.name,
+        signal: this.controller.signal,
+      });
       await completeJob(this.db.kysely, job, this.name);
       this.metrics.jobsCompleted.inc({ kind: job.kind });
       this.metrics.jobLatency.observe((Date.now() - job.run_at) / 1000, { kind: job.kind });

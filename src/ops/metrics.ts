@@ -61,8 +61,14 @@ class Histogram {
 }
 
 export class Metrics {
-  readonly jobsCompleted = new Counter('rolegate_jobs_completed_total', 'Jobs finished successfully, by kind');
-  readonly jobsFailed = new Counter('rolegate_jobs_failed_total', 'Job runs that failed, by kind and outcome');
+  readonly jobsCompleted = new Counter(
+    'rolegate_jobs_completed_total',
+    'Jobs finished successfully, by kind',
+  );
+  readonly jobsFailed = new Counter(
+    'rolegate_jobs_failed_total',
+    'Job runs that failed, by kind and outcome',
+  );
   readonly failures = new Counter('rolegate_failures_total', 'Classified failures, by owner and code');
   readonly httpRequests = new Counter('rolegate_http_requests_total', 'HTTP requests, by route and status');
   readonly jobLatency = new Histogram(
@@ -78,9 +84,13 @@ export class Metrics {
   }
 
   async render(): Promise<string> {
-    const parts = [this.jobsCompleted, this.jobsFailed, this.failures, this.httpRequests, this.jobLatency].map((m) =>
-      m.render(),
-    );
+    const parts = [
+      this.jobsCompleted,
+      this.jobsFailed,
+      this.failures,
+      this.httpRequests,
+      this.jobLatency,
+    ].map((m) => m.render());
     for (const g of this.gauges) parts.push(await g());
     return parts.join('\n') + '\n';
   }

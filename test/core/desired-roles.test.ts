@@ -33,74 +33,162 @@ describe('desired roles', () => {
   it('revoking one of two grants that give the same role keeps the role', () => {
     const a = grant('g1', ent('e1', ['gold']), { active: false });
     const b = grant('g2', ent('e2', ['gold']));
-    const plan = planMemberSync({ grants: [a, b], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold'], now });
+    const plan = planMemberSync({
+      grants: [a, b],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold'],
+      now,
+    });
     expect(plan.remove).toEqual([]);
     expect(plan.add).toEqual([]);
   });
 
   it('an expired grant gives nothing and its roles are removed', () => {
     const a = grant('g1', ent('e1', ['gold']), { endsAt: now - 1 });
-    const plan = planMemberSync({ grants: [a], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold', 'other'], now });
+    const plan = planMemberSync({
+      grants: [a],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold', 'other'],
+      now,
+    });
     expect(plan.remove).toEqual(['gold']);
   });
 
   it('never touches roles that are not managed', () => {
     const a = grant('g1', ent('e1', ['gold']), { active: false });
-    const plan = planMemberSync({ grants: [a], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold', 'moderator'], now });
+    const plan = planMemberSync({
+      grants: [a],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold', 'moderator'],
+      now,
+    });
     expect(plan.remove).toEqual(['gold']);
   });
 
   it('leaves a hand-given managed role alone unless the merchant enforces it', () => {
-    const plan = planMemberSync({ grants: [], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold'], now });
+    const plan = planMemberSync({
+      grants: [],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold'],
+      now,
+    });
     expect(plan.remove).toEqual([]);
-    const enforced = planMemberSync({ grants: [], managedRoleIds: managed, enforcedRoleIds: new Set(['gold']), memberRoleIds: ['gold'], now });
+    const enforced = planMemberSync({
+      grants: [],
+      managedRoleIds: managed,
+      enforcedRoleIds: new Set(['gold']),
+      memberRoleIds: ['gold'],
+      now,
+    });
     expect(enforced.remove).toEqual(['gold']);
   });
 
   it('a role taken out of an entitlement is removed from its holders', () => {
     const e = ent('e1', ['gold']);
     const a = grant('g1', e, { grantedRoleIds: ['gold', 'silver'] });
-    const plan = planMemberSync({ grants: [a], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold', 'silver'], now });
+    const plan = planMemberSync({
+      grants: [a],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold', 'silver'],
+      now,
+    });
     expect(plan.remove).toEqual(['silver']);
   });
 
   it('a renewal with nothing to change plans no call', () => {
     const a = grant('g1', ent('e1', ['gold']), { endsAt: now + 1000 });
-    const plan = planMemberSync({ grants: [a], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold'], now });
+    const plan = planMemberSync({
+      grants: [a],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold'],
+      now,
+    });
     expect(plan).toMatchObject({ add: [], remove: [], join: false, kick: false });
   });
 
   it('swap gives the fallback role when access ends, and takes it back on a new purchase', () => {
     const e = ent('e1', ['gold'], { revokeAction: 'swap', fallbackRoleId: 'fallback' });
     const ended = grant('g1', e, { active: false });
-    const plan = planMemberSync({ grants: [ended], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold'], now });
+    const plan = planMemberSync({
+      grants: [ended],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold'],
+      now,
+    });
     expect(plan).toMatchObject({ add: ['fallback'], remove: ['gold'] });
-    const again = planMemberSync({ grants: [ended, grant('g2', e)], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['fallback'], now });
+    const again = planMemberSync({
+      grants: [ended, grant('g2', e)],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['fallback'],
+      now,
+    });
     expect(again).toMatchObject({ add: ['gold'], remove: ['fallback'] });
   });
 
   it('keep leaves the roles in place when access ends', () => {
     const e = ent('e1', ['gold'], { revokeAction: 'keep' });
-    const plan = planMemberSync({ grants: [grant('g1', e, { active: false })], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold'], now });
+    const plan = planMemberSync({
+      grants: [grant('g1', e, { active: false })],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: ['gold'],
+      now,
+    });
     expect(plan.remove).toEqual([]);
   });
 
   it('kick removes a member with no live grant left, but not one who still has another', () => {
     const e = ent('e1', ['gold'], { revokeAction: 'kick' });
     const ended = grant('g1', e, { active: false });
-    expect(planMemberSync({ grants: [ended], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold'], now }).kick).toBe(true);
+    expect(
+      planMemberSync({
+        grants: [ended],
+        managedRoleIds: managed,
+        enforcedRoleIds: none,
+        memberRoleIds: ['gold'],
+        now,
+      }).kick,
+    ).toBe(true);
     const other = grant('g2', ent('e2', ['silver']));
-    expect(planMemberSync({ grants: [ended, other], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: ['gold', 'silver'], now }).kick).toBe(false);
+    expect(
+      planMemberSync({
+        grants: [ended, other],
+        managedRoleIds: managed,
+        enforcedRoleIds: none,
+        memberRoleIds: ['gold', 'silver'],
+        now,
+      }).kick,
+    ).toBe(false);
   });
 
   it('a never-delivered grant that ends kicks nobody', () => {
     const e = ent('e1', ['gold'], { revokeAction: 'kick' });
-    const plan = planMemberSync({ grants: [grant('g1', e, { active: false, deliveredAt: null })], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: [], now });
+    const plan = planMemberSync({
+      grants: [grant('g1', e, { active: false, deliveredAt: null })],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: [],
+      now,
+    });
     expect(plan.kick).toBe(false);
   });
 
   it('a buyer who is not in the server is joined', () => {
-    const plan = planMemberSync({ grants: [grant('g1', ent('e1', []))], managedRoleIds: managed, enforcedRoleIds: none, memberRoleIds: null, now });
+    const plan = planMemberSync({
+      grants: [grant('g1', ent('e1', []))],
+      managedRoleIds: managed,
+      enforcedRoleIds: none,
+      memberRoleIds: null,
+      now,
+    });
     expect(plan.join).toBe(true);
   });
 });

@@ -11,7 +11,10 @@ if (pgReason) console.warn(`[rolegate tests] PostgreSQL contract tests skipped: 
  * Runs a suite once per database backend, each with its own fresh migrated database.
  * On a machine without PostgreSQL the PostgreSQL half is skipped and says why.
  */
-export function describeEachBackend(name: string, suite: (ctx: { db: () => Db; dialect: Dialect; url: () => string }) => void) {
+export function describeEachBackend(
+  name: string,
+  suite: (ctx: { db: () => Db; dialect: Dialect; url: () => string }) => void,
+) {
   for (const dialect of backends) {
     const skip = dialect === 'postgres' ? pgReason : null;
     const title = skip ? `${name} [${dialect}] (skipped: ${skip})` : `${name} [${dialect}]`;

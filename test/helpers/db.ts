@@ -6,7 +6,8 @@ import pg from 'pg';
 import { migrate, openDb, type Db, type Dialect } from '../../src/adapters/store/db.js';
 
 /** The PostgreSQL server tests create their throwaway databases on. */
-export const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const postgresAdminUrl =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 let postgresProbe: Promise<string | null> | null = null;
 

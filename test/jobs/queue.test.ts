@@ -106,7 +106,11 @@ describeEachBackend('job queue', ({ db }) => {
   it('a periodic task fires once per period across instances', async () => {
     await clear();
     const task = { name: 'reconcile', everyMs: 60_000, kind: 'reconcile.all' };
-    const results = await Promise.all([claimPeriod(db(), task, t0), claimPeriod(db(), task, t0 + 5), claimPeriod(db(), task, t0 + 10)]);
+    const results = await Promise.all([
+      claimPeriod(db(), task, t0),
+      claimPeriod(db(), task, t0 + 5),
+      claimPeriod(db(), task, t0 + 10),
+    ]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await claimPeriod(db(), task, t0 + 60_000)).toBe(true);
   });

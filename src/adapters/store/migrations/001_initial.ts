@@ -139,7 +139,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('revoked_at', 'bigint')
     .execute();
   await db.schema.createIndex('grants_customer').on('grants').column('customer_id').execute();
-  await db.schema.createIndex('grants_entitlement').on('grants').columns(['entitlement_id', 'status']).execute();
+  await db.schema
+    .createIndex('grants_entitlement')
+    .on('grants')
+    .columns(['entitlement_id', 'status'])
+    .execute();
   await db.schema.createIndex('grants_server_status').on('grants').columns(['server_id', 'status']).execute();
   await db.schema.createIndex('grants_subscription').on('grants').column('stripe_subscription_id').execute();
   await db.schema.createIndex('grants_ends_at').on('grants').columns(['status', 'ends_at']).execute();
@@ -159,7 +163,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('cause', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('sync_log_member').on('sync_log').columns(['server_id', 'discord_user_id']).execute();
+  await db.schema
+    .createIndex('sync_log_member')
+    .on('sync_log')
+    .columns(['server_id', 'discord_user_id'])
+    .execute();
   await db.schema.createIndex('sync_log_grant').on('sync_log').column('grant_id').execute();
 
   await db.schema
@@ -257,7 +265,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('error', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('webhook_attempts_delivery').on('webhook_attempts').column('delivery_id').execute();
+  await db.schema
+    .createIndex('webhook_attempts_delivery')
+    .on('webhook_attempts')
+    .column('delivery_id')
+    .execute();
 
   await db.schema
     .createTable('api_keys')

@@ -1,0 +1,14 @@
+import type { Config } from '../config.js';
+
+/**
+ * Commands contributed by the Discord, Stripe and reconcile parts (`discord register-commands`,
+ * `reconcile`, `sandbox`). Returns false when `command` is not one of them.
+ */
+export async function runExtraCommand(
+  _command: string | undefined,
+  _sub: string | undefined,
+  _rest: string[],
+  _config: () => Config,
+): Promise<boolean> {
+  return false;
+}

@@ -1,0 +1,130 @@
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { migrate, openDb } from '../adapters/store/db.js';
+import { startRolegate, type Rolegate } from '../main/app.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../app/api-keys.js';
+import { listGrantsForCli } from './grants.js';
+
+const usage = `rolegate <command>
+
+  serve                      API + worker + scheduler in one process (what \`npm start\` runs)
+  worker                     a worker (and scheduler) without the HTTP server
+  migrate                    apply database migrations and exit
+  api-keys create <name>     create an API key (shown once)
+  api-keys list              list API keys
+  api-keys revoke <id>       revoke an API key
+  grants list [--status S] [--entitlement ID] [--limit N]
+                             list grants
+
+Configuration comes from environment variables; see the README.`;
+
+function config(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function runUntilSignal(app: Rolegate): Promise<void> {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.ctx.log.info({ signal }, 'shutting down: finishing or releasing claimed jobs');
+    await app.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Opens the app without HTTP or worker, for one-shot commands. */
+async function oneShot<T>(fn: (app: Rolegate) => Promise<T>): Promise<T> {
+  const app = await startRolegate({
+    config: { ...config(), LOG_LEVEL: 'warn' },
+    run: { http: false, worker: false, scheduler: false },
+  });
+  try {
+    return await fn(app);
+  } finally {
+    await app.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { startServe } = await import('./serve.js');
+      await runUntilSignal(await startServe(config()));
+      return;
+    }
+    case 'worker': {
+      const app = await startRolegate({
+        config: config(),
+        run: { http: false, worker: true, scheduler: true },
+      });
+      app.ctx.log.info({ worker: app.worker?.name }, 'worker started');
+      await runUntilSignal(app);
+      return;
+    }
+    case 'migrate': {
+      const db = openDb(config().DATABASE_URL);
+      const applied = await migrate(db);
+      await db.close();
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'migrations are current');
+      return;
+    }
+    case 'api-keys':
+      await oneShot(async (app) => {
+        if (sub === 'create') {
+          const name = rest.join(' ').trim() || 'default';
+          const key = await createApiKey(app.ctx, name);
+          console.log(`created ${key.id} (${name})\n\n  ${key.key}\n\nStore it now: it is shown only once.`);
+        } else if (sub === 'list') {
+          for (const k of await listApiKeys(app.ctx)) {
+            console.log(`${k.id}  ${k.prefix}…  ${k.name}  ${k.revoked_at ? 'revoked' : 'active'}`);
+          }
+        } else if (sub === 'revoke' && rest[0]) {
+          console.log(
+            (await revokeApiKey(app.ctx, rest[0])) ? `revoked ${rest[0]}` : `no active key ${rest[0]}`,
+          );
+        } else {
+          console.error(usage);
+          process.exitCode = 2;
+        }
+      });
+      return;
+    case 'grants':
+      if (sub !== 'list') break;
+      await oneShot(async (app) => {
+        const lines = await listGrantsForCli(app.ctx, {
+          status: flag(rest, 'status'),
+          entitlementId: flag(rest, 'entitlement'),
+          limit: Number(flag(rest, 'limit') ?? 50),
+        });
+        console.log(lines.join('\n'));
+      });
+      return;
+    default:
+      break;
+  }
+  const extra = await import('./extra.js');
+  if (await extra.runExtraCommand(command, sub, rest, config)) return;
+  console.error(usage);
+  process.exitCode = command ? 2 : 0;
+}
+
+await main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

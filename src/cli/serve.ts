@@ -1,0 +1,12 @@
+import type { Config } from '../config.js';
+import { startRolegate, type Rolegate } from '../main/app.js';
+
+/** `rolegate serve`: API + worker + scheduler in one process. */
+export async function startServe(config: Config): Promise<Rolegate> {
+  const app = await startRolegate({ config, run: { http: true, worker: true, scheduler: true } });
+  app.ctx.log.info({ url: app.url, database: config.DATABASE_URL.split(':')[0] }, 'Rolegate is running');
+  console.log(
+    `\nRolegate is running at ${app.url}\n  health:   ${app.url}/healthz\n  API docs: ${app.url}/api/docs\n`,
+  );
+  return app;
+}

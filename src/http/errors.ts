@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, errorCodes, type ErrorCode } from '../core/errors.js';
+import { IllegalTransitionError } from '../core/grant-state.js';
+
+/** The one error shape: `{ error: { code, message, request_id, details? } }`. */
+export function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+) {
+  return reply.status(errorCodes[code]).send({
+    error: { code, message, request_id: request.id, ...(details === undefined ? {} : { details }) },
+  });
+}
+
+/** Maps every thrown thing to the closed list of codes; only the unexpected becomes a 500. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof AppError) return sendError(reply, request, error.code, error.message, error.details);
+  if (error instanceof IllegalTransitionError)
+    return sendError(reply, request, 'invalid_transition', error.message);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation.map((v) => ({
+      location: error.validationContext ?? 'body',
+      path: v.instancePath.replace(/^\//, '').replace(/\//g, '.'),
+      message: v.message ?? 'is invalid',
+    }));
+    const first = details[0];
+    const where = first ? `${first.location}${first.path ? `.${first.path}` : ''}` : 'request';
+    return sendError(
+      reply,
+      request,
+      'validation_failed',
+      `${where}: ${first?.message ?? 'is invalid'}`,
+      details,
+    );
+  }
+  const fe = error as Partial<FastifyError> & { message?: string };
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return sendError(reply, request, 'payload_too_large', 'the request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return sendError(reply, request, 'unsupported_media_type', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return sendError(
+        reply,
+        request,
+        'invalid_json',
+        'the body is empty but Content-Type says application/json',
+      );
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return sendError(reply, request, 'invalid_json', `the body is not valid JSON: ${fe.message ?? ''}`);
+    default:
+      break;
+  }
+  if (fe.statusCode === 400 && error instanceof SyntaxError) {
+    return sendError(reply, request, 'invalid_json', `the body is not valid JSON: ${error.message}`);
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const code: ErrorCode =
+      fe.statusCode === 413
+        ? 'payload_too_large'
+        : fe.statusCode === 415
+          ? 'unsupported_media_type'
+          : 'bad_request';
+    return sendError(reply, request, code, fe.message ?? 'bad request');
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendError(
+    reply,
+    request,
+    'internal_error',
+    'something went wrong on our side; the request id helps us find it',
+  );
+}

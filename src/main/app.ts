@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { migrate, openDb, type Db } from '../adapters/store/db.js';
+import { loadSecrets } from '../adapters/crypto/secrets.js';
+import { LogOnlyMail, SmtpMail } from '../adapters/mail/smtp.js';
+import type { AppContext } from '../app/context.js';
+import type { Ports } from '../app/ports.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { buildHandlers, periodicTasks } from '../jobs/handlers.js';
+import { queueDepth } from '../jobs/queue.js';
+import { Scheduler } from '../jobs/scheduler.js';
+import { Worker, type JobHandler } from '../jobs/worker.js';
+import { buildHttpServer } from '../http/server.js';
+import { createLogger } from '../ops/logger.js';
+import { Metrics } from '../ops/metrics.js';
+import { buildPorts } from './ports.js';
+
+export interface StartOptions {
+  config: Config;
+  /** Which parts run in this process. `serve` runs all three. */
+  run: { http: boolean; worker: boolean; scheduler: boolean };
+  clock?: Clock;
+  logger?: Logger;
+  /** Replace outside services (tests point them at the local Discord/Stripe). */
+  ports?: Partial<Ports>;
+  /** Extra job handlers (benchmarks). */
+  extraHandlers?: Record<string, JobHandler>;
+}
+
+export interface Rolegate {
+  ctx: AppContext;
+  http: FastifyInstance | null;
+  worker: Worker | null;
+  scheduler: Scheduler | null;
+  /** Base URL the HTTP server listens on, when it runs. */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+/** The composition root: opens storage, migrates, wires adapters, and starts what `run` asks for. */
+export async function startRolegate(options: StartOptions): Promise<Rolegate> {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.LOG_LEVEL);
+  const db: Db = openDb(config.DATABASE_URL);
+  await migrate(db);
+  const metrics = new Metrics();
+  let worker: Worker | null = null;
+  const ctx: AppContext = {
+    db,
+    clock: options.clock ?? systemClock,
+    log,
+    metrics,
+    config,
+    secrets: loadSecrets(config.ENCRYPTION_KEY, config.DATA_DIR),
+    ports: {
+      mail: config.SMTP_URL
+        ? new SmtpMail(config.SMTP_URL, config.MAIL_FROM)
+        : new LogOnlyMail((m, to) => log.info({ to }, m)),
+      discord: null,
+      stripe: null,
+      checkout: null,
+    },
+    publicUrl: (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ''),
+    nudge: () => worker?.nudge(),
+  };
+  Object.assign(ctx.ports, buildPorts(ctx), options.ports ?? {});
+  metrics.addCollector(async () => {
+    const depth = await queueDepth(db.kysely);
+    const lines = ['# HELP rolegate_jobs Jobs in the queue by status and kind', '# TYPE rolegate_jobs gauge'];
+    for (const r of depth.byStatusKind)
+      lines.push(`rolegate_jobs{status="${r.status}",kind="${r.kind}"} ${r.n}`);
+    lines.push(
+      '# HELP rolegate_jobs_due Queued jobs whose run time has come',
+      '# TYPE rolegate_jobs_due gauge',
+      `rolegate_jobs_due ${depth.due}`,
+    );
+    return lines.join('\n');
+  });
+
+  const handlers = { ...buildHandlers(ctx), ...options.extraHandlers };
+  if (options.run.worker) {
+    worker = new Worker(db, handlers, log.child({ part: 'worker' }), metrics, {
+      concurrency: config.WORKER_CONCURRENCY,
+      leaseMs: config.JOB_LEASE_SECONDS * 1000,
+    });
+    worker.start();
+  }
+  const scheduler = options.run.scheduler
+    ? new Scheduler(db, periodicTasks(ctx), log.child({ part: 'scheduler' }))
+    : null;
+  scheduler?.start();
+
+  let http: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (options.run.http) {
+    http = await buildHttpServer(ctx);
+    url = await http.listen({ port: config.PORT, host: config.HOST });
+    if (!config.PUBLIC_URL) ctx.publicUrl = url.replace(/\/$/, '');
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    ctx,
+    http,
+    worker,
+    scheduler,
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        scheduler?.stop();
+        await http?.close();
+        await worker?.stop();
+        await db.close();
+      })()),
+  };
+}
