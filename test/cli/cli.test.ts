@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachBackend } from '../helpers/backends.js';
+import { dropDatabase, freshDatabaseUrl } from '../helpers/db.js';
+
+const run = promisify(execFile);
+
+describeEachBackend('rolegate CLI', ({ dialect }) => {
+  let env: Record<string, string>;
+  let databaseUrl: string;
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, ['bin/rolegate.js', ...args], { env });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  beforeAll(async () => {
+    databaseUrl = await freshDatabaseUrl(dialect);
+    env = {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'rolegate-cli-')),
+      LOG_LEVEL: 'silent',
+    };
+  });
+  afterAll(() => dropDatabase(databaseUrl));
+
+  it('migrate applies the migrations once, then says they are current', async () => {
+    expect((await cli('migrate')).stdout).toMatch(/applied: 001_initial/);
+    expect((await cli('migrate')).stdout).toMatch(/migrations are current/);
+  });
+
+  it('api-keys: create shows the key once, list shows only its prefix, revoke ends it', async () => {
+    const created = await cli('api-keys', 'create', 'ci', 'key');
+    const key = /\b(rg_[\w-]+)/.exec(created.stdout)?.[1];
+    const id = /created (key_\w+)/.exec(created.stdout)?.[1];
+    expect(key).toBeDefined();
+    const list = await cli('api-keys', 'list');
+    expect(list.stdout).toContain(id);
+    expect(list.stdout).toContain('ci key');
+    expect(list.stdout).not.toContain(key);
+    expect((await cli('api-keys', 'revoke', id!)).stdout).toContain(`revoked ${id}`);
+    expect((await cli('api-keys', 'list')).stdout).toMatch(new RegExp(`${id}.*revoked`));
+  });
+
+  it('grants list answers on an empty database', async () => {
+    expect((await cli('grants', 'list')).stdout.trim()).toBe('no grants');
+  });
+
+  it('an unknown command prints the usage and exits 2', async () => {
+    const r = await cli('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('rolegate <command>');
+  });
+});
