@@ -3,6 +3,7 @@ import { migrate, openDb } from '../adapters/store/db.js';
 import { startRolegate, type Rolegate } from '../main/app.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../app/api-keys.js';
 import { listGrantsForCli } from './grants.js';
+import { stopOnSignal } from './signals.js';
 
 const usage = `rolegate <command>
 
@@ -12,8 +13,8 @@ const usage = `rolegate <command>
   api-keys create <name>     create an API key (shown once)
   api-keys list              list API keys
   api-keys revoke <id>       revoke an API key
-  grants list [--status S] [--entitlement ID] [--limit N]
-                             list grants
+  grants list [--status S] [--entitlement ID] [--customer ID] [--server ID] [--limit N]
+                             list grants, newest first
 
 Configuration comes from environment variables; see the README.`;
 
@@ -34,19 +35,6 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function runUntilSignal(app: Rolegate): Promise<void> {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.ctx.log.info({ signal }, 'shutting down: finishing or releasing claimed jobs');
-    await app.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-}
-
 /** Opens the app without HTTP or worker, for one-shot commands. */
 async function oneShot<T>(fn: (app: Rolegate) => Promise<T>): Promise<T> {
   const app = await startRolegate({
@@ -65,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': {
       const { startServe } = await import('./serve.js');
-      await runUntilSignal(await startServe(config()));
+      stopOnSignal(await startServe(config()));
       return;
     }
     case 'worker': {
@@ -74,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
         run: { http: false, worker: true, scheduler: true },
       });
       app.ctx.log.info({ worker: app.worker?.name }, 'worker started');
-      await runUntilSignal(app);
+      stopOnSignal(app);
       return;
     }
     case 'migrate': {
@@ -110,6 +98,8 @@ async function main(argv: string[]): Promise<void> {
         const lines = await listGrantsForCli(app.ctx, {
           status: flag(rest, 'status'),
           entitlementId: flag(rest, 'entitlement'),
+          customerId: flag(rest, 'customer'),
+          serverId: flag(rest, 'server'),
           limit: Number(flag(rest, 'limit') ?? 50),
         });
         console.log(lines.join('\n'));

@@ -24,13 +24,8 @@ export type Job = JobsTable;
 
 export const DEFAULT_MAX_ATTEMPTS = 12;
 
-export async function enqueue(
-  db: Executor,
-  dialect: Dialect,
-  options: EnqueueOptions,
-  now = Date.now(),
-): Promise<void> {
-  const row = {
+function jobRow(options: EnqueueOptions, now: number) {
+  return {
     id: newId('job', now),
     kind: options.kind,
     payload: JSON.stringify(options.payload ?? {}),
@@ -45,6 +40,15 @@ export async function enqueue(
     created_at: now,
     updated_at: now,
   };
+}
+
+export async function enqueue(
+  db: Executor,
+  dialect: Dialect,
+  options: EnqueueOptions,
+  now = Date.now(),
+): Promise<void> {
+  const row = jobRow(options, now);
   if (!options.dedupeKey) {
     await db.insertInto('jobs').values(row).execute();
     return;
@@ -67,8 +71,36 @@ export async function enqueue(
     .execute();
 }
 
-export async function enqueueMany(db: Executor, dialect: Dialect, jobs: EnqueueOptions[], now = Date.now()) {
-  for (const j of jobs) await enqueue(db, dialect, j, now);
+/**
+ * Rows per multi-row INSERT: 13 parameters a row stays well under SQLite's 32 766 and
+ * PostgreSQL's 65 535 bound-parameter limits.
+ */
+const INSERT_CHUNK = 1000;
+
+/**
+ * Enqueues many jobs at once, all or none. Jobs without a dedupe key go in multi-row INSERTs (one
+ * statement per thousand, instead of a round trip and commit each); jobs with one go through the
+ * same upsert as `enqueue`, one by one, because one statement may not upsert the same key twice.
+ */
+export async function enqueueMany(
+  db: Executor,
+  dialect: Dialect,
+  jobs: EnqueueOptions[],
+  now = Date.now(),
+): Promise<void> {
+  if (jobs.length === 0) return;
+  if (!db.isTransaction && jobs.length > 1) {
+    await db.transaction().execute((trx) => enqueueMany(trx, dialect, jobs, now));
+    return;
+  }
+  const plain = jobs.filter((j) => !j.dedupeKey).map((j) => jobRow(j, now));
+  for (let i = 0; i < plain.length; i += INSERT_CHUNK) {
+    await db
+      .insertInto('jobs')
+      .values(plain.slice(i, i + INSERT_CHUNK))
+      .execute();
+  }
+  for (const j of jobs) if (j.dedupeKey) await enqueue(db, dialect, j, now);
 }
 
 /**
@@ -97,13 +129,24 @@ export async function claimJobs(
 
 /** Removes a finished job. Only the lease holder may: a reaped job's late finish changes nothing. */
 export async function completeJob(db: Executor, job: Pick<Job, 'id'>, worker: string): Promise<boolean> {
-  const r = await db
+  return (await completeJobs(db, [job.id], worker)).has(job.id);
+}
+
+/**
+ * Removes many finished jobs in one statement (a worker batches the completions of one tick).
+ * Returns the ids this worker still held and so removed; the others were reaped and belong to
+ * someone else now.
+ */
+export async function completeJobs(db: Executor, ids: string[], worker: string): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
     .deleteFrom('jobs')
-    .where('id', '=', job.id)
+    .where('id', 'in', ids)
     .where('locked_by', '=', worker)
     .where('status', '=', 'running')
-    .executeTakeFirst();
-  return Number(r.numDeletedRows) === 1;
+    .returning('id')
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Exponential backoff with full jitter: base 1 s doubling, capped at 1 h. */

@@ -6,7 +6,7 @@ import { FailureError } from '../core/failure.js';
 import type { Metrics } from '../ops/metrics.js';
 import {
   claimJobs,
-  completeJob,
+  completeJobs,
   extendLease,
   failJob,
   reapExpiredLeases,
@@ -55,6 +55,9 @@ export class Worker {
   private stopped = false;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** Finished jobs waiting for the next batched DELETE (see `complete`). */
+  private completions: { id: string; done: (held: boolean) => void; failed: (err: unknown) => void }[] = [];
+  private flushing: Promise<void> | null = null;
   private readonly concurrency: number;
   private readonly leaseMs: number;
   private readonly idlePollMs: number;
@@ -139,11 +142,44 @@ export class Worker {
   }
 
   private runJob(job: Job): void {
-    const p = this.execute(job).finally(() => {
-      this.running.delete(job.id);
-      this.nudge();
-    });
+    const p = this.execute(job)
+      .catch((err: unknown) => this.log.error({ err, job: job.id }, 'could not record the outcome of a job'))
+      .finally(() => {
+        this.running.delete(job.id);
+        // On the next macrotask, so every job finishing in this batch frees its slot first and the
+        // loop claims one batch instead of one job at a time.
+        setImmediate(() => this.nudge());
+      });
     this.running.set(job.id, p);
+  }
+
+  /**
+   * Completes a finished job. Completions are batched like a group commit: those arriving while a
+   * DELETE is in flight go together in the next one, so a busy worker pays one statement (and, on
+   * PostgreSQL, one commit) per batch rather than per job. Resolves false when the lease was lost.
+   */
+  private complete(id: string): Promise<boolean> {
+    return new Promise((done, failed) => {
+      this.completions.push({ id, done, failed });
+      this.flushing ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flushCompletions());
+    });
+  }
+
+  private async flushCompletions(): Promise<void> {
+    while (this.completions.length > 0) {
+      const batch = this.completions.splice(0, 500);
+      try {
+        const held = await completeJobs(
+          this.db.kysely,
+          batch.map((c) => c.id),
+          this.name,
+        );
+        for (const c of batch) c.done(held.has(c.id));
+      } catch (err) {
+        for (const c of batch) c.failed(err);
+      }
+    }
+    this.flushing = null;
   }
 
   private async execute(job: Job): Promise<void> {
@@ -156,7 +192,10 @@ export class Worker {
         worker: this.name,
         signal: this.controller.signal,
       });
-      await completeJob(this.db.kysely, job, this.name);
+      if (!(await this.complete(job.id))) {
+        log.warn('job finished after its lease was lost; another worker may run it again');
+        return;
+      }
       this.metrics.jobsCompleted.inc({ kind: job.kind });
       this.metrics.jobLatency.observe((Date.now() - job.run_at) / 1000, { kind: job.kind });
     } catch (err) {

@@ -1,10 +1,13 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
 import {
   backoffMs,
   claimJobs,
   completeJob,
+  completeJobs,
   enqueue,
+  enqueueMany,
   failJob,
   listDeadJobs,
   queueDepth,
@@ -13,6 +16,9 @@ import {
   retryDeadJob,
 } from '../../src/jobs/queue.js';
 import { claimPeriod } from '../../src/jobs/scheduler.js';
+import { Worker } from '../../src/jobs/worker.js';
+import { Metrics } from '../../src/ops/metrics.js';
+import { eventually } from '../helpers/app.js';
 
 describe('backoff', () => {
   it('doubles per attempt, with jitter inside [half, full], capped at one hour', () => {
@@ -113,5 +119,65 @@ describeEachBackend('job queue', ({ db }) => {
     ]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await claimPeriod(db(), task, t0 + 60_000)).toBe(true);
+  });
+
+  it('enqueueMany inserts jobs in bulk and still collapses a dedupe key into one queued job', async () => {
+    await clear();
+    const plain = Array.from({ length: 2_500 }, (_, i) => ({ kind: 'bulk', payload: { i } }));
+    const keyed = [3, 1, 2].map((n) => ({ kind: 'sync', dedupeKey: 'm:bulk', runAt: t0 + n }));
+    await enqueueMany(db().kysely, db().dialect, [...plain, ...keyed], t0);
+    const depth = await queueDepth(db().kysely, t0 + 10);
+    expect(depth.byStatusKind).toHaveLength(2);
+    expect(depth.byStatusKind).toEqual(
+      expect.arrayContaining([
+        { status: 'queued', kind: 'bulk', n: 2_500 },
+        { status: 'queued', kind: 'sync', n: 1 },
+      ]),
+    );
+    const sync = await db().kysely.selectFrom('jobs').selectAll().where('kind', '=', 'sync').execute();
+    expect(sync[0]?.run_at).toBe(t0 + 1);
+  });
+
+  it('completeJobs removes, in one statement, only the jobs the worker still holds', async () => {
+    await clear();
+    await enqueueMany(db().kysely, db().dialect, [{ kind: 'x' }, { kind: 'x' }, { kind: 'x' }], t0);
+    const mine = await claimJobs(db(), 'w1', 2, 1000, t0);
+    const [theirs] = await claimJobs(db(), 'w2', 1, 1000, t0);
+    const removed = await completeJobs(db().kysely, [...mine.map((j) => j.id), theirs!.id], 'w1');
+    expect([...removed].sort()).toEqual(mine.map((j) => j.id).sort());
+    expect(await db().kysely.selectFrom('jobs').select('locked_by').execute()).toEqual([{ locked_by: 'w2' }]);
+  });
+
+  it('a worker runs every job once and batches their completions', async () => {
+    await clear();
+    await enqueueMany(
+      db().kysely,
+      db().dialect,
+      Array.from({ length: 300 }, (_, i) => ({ kind: 'count', payload: { i } })),
+    );
+    const runs = new Map<number, number>();
+    const worker = new Worker(
+      db(),
+      {
+        count: async (payload) => {
+          const { i } = payload as { i: number };
+          runs.set(i, (runs.get(i) ?? 0) + 1);
+        },
+      },
+      pino({ level: 'silent' }),
+      new Metrics(),
+      { concurrency: 32, idlePollMs: 20 },
+    );
+    worker.start();
+    try {
+      await eventually(async () => {
+        const left = await db().kysely.selectFrom('jobs').select('id').limit(1).execute();
+        return left.length === 0;
+      });
+    } finally {
+      await worker.stop();
+    }
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
   });
 });
