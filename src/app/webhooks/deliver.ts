@@ -1,0 +1,338 @@
+import http from 'node:http';
+import https from 'node:https';
+import { sql } from 'kysely';
+import { Webhook } from 'standardwebhooks';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { inTransaction } from '../context.js';
+import { enqueueWebhookAttempt, type WebhookAttemptPayload } from '../webhook-events.js';
+import { assertSafeWebhookUrl, guardedLookup, UnsafeUrlError } from './ssrf.js';
+
+/**
+ * The `webhook.deliver` job: one HTTP attempt at one delivery, signed per Standard Webhooks.
+ * Every attempt is recorded; a failure queues the next attempt as a new job on the retry schedule,
+ * so the schedule is data here and not the queue's generic backoff (see
+ * docs/decisions/0003-merchant-webhooks.md).
+ */
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export interface DeliveryPolicy {
+  /**
+   * Waits before each retry after a failed attempt; the first attempt is immediate, so there are
+   * `retryDelaysMs.length + 1` attempts in a series. Default: the Standard Webhooks example schedule
+   * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (about 3 days in all).
+   */
+  retryDelaysMs: readonly number[];
+  /** Each wait is scaled by a random factor in [1 − jitter, 1 + jitter]. Default 0.1. */
+  jitter: number;
+  /** Timeout of one attempt (connect, send, response headers and the kept part of the body). Default 15 s. */
+  timeoutMs: number;
+  /** An endpoint whose attempts have all failed for this long is disabled. Default 5 days. */
+  disableAfterMs: number;
+  /** Source of randomness for the jitter. Default Math.random. */
+  random: () => number;
+}
+
+export const defaultDeliveryPolicy: DeliveryPolicy = {
+  retryDelaysMs: [
+    5 * SECOND,
+    5 * MINUTE,
+    30 * MINUTE,
+    2 * HOUR,
+    5 * HOUR,
+    10 * HOUR,
+    14 * HOUR,
+    20 * HOUR,
+    DAY,
+  ],
+  jitter: 0.1,
+  timeoutMs: 15 * SECOND,
+  disableAfterMs: 5 * DAY,
+  random: Math.random,
+};
+
+/** A Retry-After longer than this is treated as this: a receiver cannot park a delivery forever. */
+const MAX_RETRY_AFTER_MS = DAY;
+/** Bytes of a response body kept in the attempt log. */
+export const RESPONSE_KEEP_BYTES = 2048;
+
+const payloadSchema = z.object({
+  deliveryId: z.string().min(1),
+  attempt: z.number().int().min(1),
+  step: z.number().int().min(0),
+});
+
+export type AttemptOutcome =
+  | { kind: 'response'; statusCode: number; body: string; durationMs: number; retryAfterMs: number | null }
+  | { kind: 'error'; error: string; durationMs: number };
+
+/** Parses Retry-After (seconds or an HTTP date) into ms from now; null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/**
+ * POSTs `body` once. Never follows redirects (node:http does not), refuses private addresses at
+ * connect time unless allowed, gives up after `timeoutMs`, and keeps at most 2 KB of the response.
+ */
+export function postWebhook(
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  options: { timeoutMs: number; allowPrivate: boolean },
+): Promise<AttemptOutcome> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: AttemptOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(
+      url,
+      {
+        method: 'POST',
+        // A fresh connection per attempt, so every attempt goes through the guarded DNS lookup.
+        agent: false,
+        lookup: guardedLookup({ allowPrivate: options.allowPrivate }),
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'Rolegate-Webhooks/1',
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        const finish = () => {
+          const statusCode = res.statusCode ?? 0;
+          const retryAfter = res.headers['retry-after'];
+          settle({
+            kind: 'response',
+            statusCode,
+            body: Buffer.concat(chunks).subarray(0, RESPONSE_KEEP_BYTES).toString('utf8'),
+            durationMs: elapsed(),
+            retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+          });
+          res.destroy();
+        };
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          kept += chunk.length;
+          // The rest of a large body is of no use to the log; stop reading it.
+          if (kept >= RESPONSE_KEEP_BYTES) finish();
+        });
+        res.on('end', finish);
+        res.on('error', finish);
+        res.on('close', finish);
+      },
+    );
+    // One deadline for the whole attempt, whether the receiver stalls before or during its answer.
+    const timer = setTimeout(() => {
+      settle({ kind: 'error', error: `no response within ${options.timeoutMs} ms`, durationMs: elapsed() });
+      req.destroy();
+    }, options.timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      settle({ kind: 'error', error: describeNetworkError(err), durationMs: elapsed() }),
+    );
+    req.end(body);
+  });
+}
+
+function describeNetworkError(err: NodeJS.ErrnoException): string {
+  if (err instanceof UnsafeUrlError) return err.message;
+  return err.code ? `${err.code}: ${err.message}` : err.message;
+}
+
+type Verdict = 'succeeded' | 'gone' | 'retry';
+
+function verdictOf(outcome: AttemptOutcome): Verdict {
+  if (outcome.kind === 'error') return 'retry';
+  if (outcome.statusCode >= 200 && outcome.statusCode < 300) return 'succeeded';
+  if (outcome.statusCode === 410) return 'gone';
+  // 3xx (redirects are not followed), 4xx, 429 and 5xx: the receiver may be fixed; retry.
+  return 'retry';
+}
+
+/** The wait before the retry at `nextStep`, or null when the series is over. */
+export function retryDelay(
+  policy: DeliveryPolicy,
+  nextStep: number,
+  retryAfterMs: number | null,
+): number | null {
+  const base = policy.retryDelaysMs[nextStep - 1];
+  if (base === undefined) return null;
+  const jittered = Math.round(base * (1 - policy.jitter + 2 * policy.jitter * policy.random()));
+  return retryAfterMs === null ? jittered : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+}
+
+function errorText(outcome: AttemptOutcome): string | null {
+  if (outcome.kind === 'error') return outcome.error.slice(0, 500);
+  if (outcome.statusCode >= 300 && outcome.statusCode < 400)
+    return `HTTP ${outcome.statusCode}: redirects are not followed; point the endpoint at the final URL`;
+  if (outcome.statusCode < 200 || outcome.statusCode >= 300) return `HTTP ${outcome.statusCode}`;
+  return null;
+}
+
+/** Runs one attempt of the `webhook.deliver` job. HTTP failures never throw; only infrastructure does. */
+export async function deliverWebhookAttempt(
+  ctx: AppContext,
+  rawPayload: unknown,
+  policy: DeliveryPolicy = defaultDeliveryPolicy,
+): Promise<void> {
+  const payload: WebhookAttemptPayload = payloadSchema.parse(rawPayload);
+  const db = ctx.db.kysely;
+  const delivery = await db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('id', '=', payload.deliveryId)
+    .executeTakeFirst();
+  // Deleted with its endpoint, already finished, or this attempt was already recorded (a re-run
+  // after a crash between commit and job completion): nothing to do.
+  if (!delivery || delivery.status !== 'pending' || delivery.attempts + 1 !== payload.attempt) return;
+  const endpoint = await db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('id', '=', delivery.endpoint_id)
+    .executeTakeFirst();
+  const claim = { id: delivery.id, before: payload.attempt - 1 };
+
+  if (!endpoint || endpoint.enabled !== 1) {
+    const reason = endpoint?.disabled_reason ?? 'the endpoint was disabled';
+    await db
+      .updateTable('webhook_deliveries')
+      .set({
+        status: 'failed',
+        next_attempt_at: null,
+        last_error: `not sent: ${reason}`,
+        updated_at: ctx.clock.now(),
+      })
+      .where('id', '=', claim.id)
+      .where('attempts', '=', claim.before)
+      .where('status', '=', 'pending')
+      .execute();
+    return;
+  }
+
+  const startedAt = ctx.clock.now();
+  const allowPrivate = ctx.config.WEBHOOKS_ALLOW_PRIVATE;
+  let outcome: AttemptOutcome;
+  try {
+    // Checked again at send time: the URL was safe when saved, but DNS may have changed since.
+    const url = await assertSafeWebhookUrl(endpoint.url, { allowPrivate });
+    const secret = ctx.secrets.decrypt(endpoint.secret_enc);
+    const headers = {
+      'webhook-id': delivery.id,
+      'webhook-timestamp': String(Math.floor(startedAt / 1000)),
+      'webhook-signature': new Webhook(secret).sign(delivery.id, new Date(startedAt), delivery.payload),
+    };
+    outcome = await postWebhook(url, delivery.payload, headers, {
+      timeoutMs: policy.timeoutMs,
+      allowPrivate,
+    });
+  } catch (err) {
+    if (!(err instanceof UnsafeUrlError)) throw err;
+    outcome = { kind: 'error', error: `refused: ${err.message}`, durationMs: 0 };
+  }
+
+  const verdict = verdictOf(outcome);
+  const recorded = await inTransaction(ctx, async (tx) => {
+    const now = ctx.clock.now();
+    // failing_since is kept in SQL so concurrent attempts to one endpoint cannot overwrite each other.
+    await tx.db
+      .updateTable('webhook_endpoints')
+      .set({
+        failing_since: verdict === 'succeeded' ? null : sql<number>`COALESCE(failing_since, ${startedAt})`,
+      })
+      .where('id', '=', endpoint.id)
+      .execute();
+    const current = await tx.db
+      .selectFrom('webhook_endpoints')
+      .select(['failing_since', 'enabled'])
+      .where('id', '=', endpoint.id)
+      .executeTakeFirstOrThrow();
+    const failingSince = current.failing_since;
+    const disableReason =
+      current.enabled !== 1
+        ? null
+        : verdict === 'gone'
+          ? 'the endpoint answered 410 Gone'
+          : failingSince !== null && now - failingSince >= policy.disableAfterMs
+            ? `every delivery has failed since ${new Date(failingSince).toISOString()} ` +
+              `(${Math.floor((now - failingSince) / DAY)} days); fix the receiver, then enable the endpoint again`
+            : null;
+    const delay = verdict === 'retry' ? retryDelay(policy, payload.step + 1, retryAfterOf(outcome)) : null;
+    const retryAt = delay !== null && disableReason === null && current.enabled === 1 ? now + delay : null;
+    const status = verdict === 'succeeded' ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
+
+    const r = await tx.db
+      .updateTable('webhook_deliveries')
+      .set({
+        status,
+        attempts: payload.attempt,
+        next_attempt_at: retryAt,
+        last_status_code: outcome.kind === 'response' ? outcome.statusCode : null,
+        last_error: errorText(outcome),
+        updated_at: now,
+      })
+      .where('id', '=', claim.id)
+      .where('attempts', '=', claim.before)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    // Another run recorded this attempt first: roll back the endpoint change too.
+    if (Number(r.numUpdatedRows) !== 1) throw new StaleAttempt();
+    await tx.db
+      .insertInto('webhook_attempts')
+      .values({
+        delivery_id: delivery.id,
+        attempt: payload.attempt,
+        status_code: outcome.kind === 'response' ? outcome.statusCode : null,
+        duration_ms: outcome.durationMs,
+        response_body: outcome.kind === 'response' ? outcome.body : null,
+        error: errorText(outcome),
+        created_at: startedAt,
+      })
+      .execute();
+    if (disableReason !== null)
+      await tx.db
+        .updateTable('webhook_endpoints')
+        .set({ enabled: 0, disabled_reason: disableReason, updated_at: now })
+        .where('id', '=', endpoint.id)
+        .execute();
+    if (retryAt !== null)
+      await enqueueWebhookAttempt(
+        tx,
+        { deliveryId: delivery.id, attempt: payload.attempt + 1, step: payload.step + 1 },
+        retryAt,
+      );
+    return { disableReason };
+  }).catch((err: unknown) => {
+    if (err instanceof StaleAttempt) return null;
+    throw err;
+  });
+  if (recorded?.disableReason)
+    ctx.log.warn({ endpoint: endpoint.id, reason: recorded.disableReason }, 'webhook endpoint disabled');
+}
+
+class StaleAttempt extends Error {}
+
+function retryAfterOf(outcome: AttemptOutcome): number | null {
+  return outcome.kind === 'response' ? outcome.retryAfterMs : null;
+}
+
+/** The job handler, with a policy (tests pass a short schedule). */
+export function webhookDeliveryHandler(ctx: AppContext, policy: DeliveryPolicy = defaultDeliveryPolicy) {
+  return (payload: unknown) => deliverWebhookAttempt(ctx, payload, policy);
+}
