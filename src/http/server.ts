@@ -21,6 +21,8 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
     },
     routerOptions: { maxParamLength: 200 },
   });
+  // JSON only: a body sent as text/plain is refused with 415 instead of being read as a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db.js';
 import { enqueue } from './queue.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 export interface PeriodicTask {
   /** Unique name; also the job's dedupe key prefix. */
@@ -54,6 +55,7 @@ export class Scheduler {
     private readonly tasks: PeriodicTask[],
     private readonly log: Logger,
     private readonly tickMs = 1000,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
@@ -63,7 +65,7 @@ export class Scheduler {
     void this.tick();
   }
 
-  async tick(now = Date.now()): Promise<string[]> {
+  async tick(now = this.clock.now()): Promise<string[]> {
     if (this.ticking) return [];
     this.ticking = true;
     const fired: string[] = [];

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db.js';
 import { FailureError } from '../core/failure.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Metrics } from '../ops/metrics.js';
 import {
   claimJobs,
@@ -38,6 +39,11 @@ export class RetryLater extends Error {
 export interface WorkerOptions {
   /** Jobs run at once. Default 16. */
   concurrency?: number;
+  /**
+   * The time jobs are due and leased by. Default: the system clock. The app passes its own clock so
+   * that jobs scheduled with a test's ManualClock become due when that clock moves.
+   */
+  clock?: Clock;
   /** Lease per claimed job, ms. Default 60 000. */
   leaseMs?: number;
   /** Sleep between polls when the queue is empty, ms. Default 200. */
@@ -62,6 +68,7 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly idlePollMs: number;
   private readonly reapEveryMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly db: Db,
@@ -75,6 +82,7 @@ export class Worker {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.idlePollMs = options.idlePollMs ?? 200;
     this.reapEveryMs = options.reapEveryMs ?? 5_000;
+    this.clock = options.clock ?? systemClock;
   }
 
   start(): void {
@@ -95,7 +103,12 @@ export class Worker {
     const all = Promise.all(this.running.values()).then(() => 'done' as const);
     if ((await Promise.race([all, timeout])) === 'timeout') {
       this.controller.abort();
-      const released = await releaseJobs(this.db.kysely, this.name, [...this.running.keys()]);
+      const released = await releaseJobs(
+        this.db.kysely,
+        this.name,
+        [...this.running.keys()],
+        this.clock.now(),
+      );
       this.log.warn({ released }, 'released unfinished jobs to the queue');
     }
   }
@@ -108,16 +121,21 @@ export class Worker {
         const now = Date.now();
         if (now - lastReap >= this.reapEveryMs) {
           lastReap = now;
-          const reaped = await reapExpiredLeases(this.db.kysely, now);
+          const reaped = await reapExpiredLeases(this.db.kysely, this.clock.now());
           if (reaped > 0) this.log.warn({ reaped }, 'reaped jobs whose lease expired');
         }
         if (now - lastHeartbeat >= this.leaseMs / 3 && this.running.size > 0) {
           lastHeartbeat = now;
-          await extendLease(this.db.kysely, [...this.running.keys()], this.name, now + this.leaseMs);
+          await extendLease(
+            this.db.kysely,
+            [...this.running.keys()],
+            this.name,
+            this.clock.now() + this.leaseMs,
+          );
         }
         const free = this.concurrency - this.running.size;
         if (free > 0) {
-          const jobs = await claimJobs(this.db, this.name, free, this.leaseMs);
+          const jobs = await claimJobs(this.db, this.name, free, this.leaseMs, this.clock.now());
           for (const job of jobs) this.runJob(job);
           if (jobs.length > 0) continue;
         }
@@ -197,7 +215,7 @@ export class Worker {
         return;
       }
       this.metrics.jobsCompleted.inc({ kind: job.kind });
-      this.metrics.jobLatency.observe((Date.now() - job.run_at) / 1000, { kind: job.kind });
+      this.metrics.jobLatency.observe((this.clock.now() - job.run_at) / 1000, { kind: job.kind });
     } catch (err) {
       if (this.controller.signal.aborted) return; // released by stop()
       const message = err instanceof Error ? err.message : String(err);
@@ -205,15 +223,19 @@ export class Worker {
         await failJob(this.db.kysely, job, this.name, message, {
           retryAt: err.retryAt,
           countAttempt: err.countAttempt,
+          now: this.clock.now(),
         });
         this.metrics.jobsFailed.inc({ kind: job.kind, outcome: 'rescheduled' });
         return;
       }
       const retryAt =
         err instanceof FailureError && err.failure.retryAfterMs !== undefined
-          ? Date.now() + err.failure.retryAfterMs
+          ? this.clock.now() + err.failure.retryAfterMs
           : undefined;
-      const outcome = await failJob(this.db.kysely, job, this.name, message, retryAt ? { retryAt } : {});
+      const outcome = await failJob(this.db.kysely, job, this.name, message, {
+        now: this.clock.now(),
+        ...(retryAt ? { retryAt } : {}),
+      });
       this.metrics.jobsFailed.inc({ kind: job.kind, outcome });
       if (outcome === 'dead') log.error({ err }, 'job is dead after its last attempt');
       else log.warn({ err: message }, 'job failed; will retry');

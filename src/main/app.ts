@@ -83,11 +83,12 @@ export async function startRolegate(options: StartOptions): Promise<Rolegate> {
     worker = new Worker(db, handlers, log.child({ part: 'worker' }), metrics, {
       concurrency: config.WORKER_CONCURRENCY,
       leaseMs: config.JOB_LEASE_SECONDS * 1000,
+      clock: ctx.clock,
     });
     worker.start();
   }
   const scheduler = options.run.scheduler
-    ? new Scheduler(db, periodicTasks(ctx), log.child({ part: 'scheduler' }))
+    ? new Scheduler(db, periodicTasks(ctx), log.child({ part: 'scheduler' }), 1000, ctx.clock)
     : null;
   scheduler?.start();
 
