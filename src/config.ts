@@ -61,6 +61,10 @@ export const configSchema = z.object({
   JOB_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** Minutes between reconciliations of each server. */
   RECONCILE_INTERVAL_MINUTES: z.coerce.number().min(0.05).max(1440).default(5),
+  /** Reconcile breaker: a run that would remove more managed roles than this pauses the server instead. */
+  RECONCILE_BREAKER_MAX_REMOVALS: z.coerce.number().int().min(0).default(50),
+  /** Reconcile breaker: … or more than this share (0–1) of the server's managed role assignments. */
+  RECONCILE_BREAKER_MAX_SHARE: z.coerce.number().min(0).max(1).default(0.1),
   /** Let merchant webhooks target private and loopback addresses (tests, the sandbox). */
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
 });

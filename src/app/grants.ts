@@ -122,6 +122,7 @@ export async function createGrant(ctx: AppContext, tx: Tx, input: CreateGrantInp
     updated_at: now,
     delivered_at: null,
     revoked_at: null,
+    reminded_for_ends_at: null,
   };
   await tx.db.insertInto('grants').values(row).execute();
   await emitWebhookEvent(ctx, tx, 'entitlement_grant.created', grantView(row));

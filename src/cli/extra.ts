@@ -10,5 +10,7 @@ export async function runExtraCommand(
   _rest: string[],
   _config: () => Config,
 ): Promise<boolean> {
+  if (_command === 'discord')
+    return (await import('./discord.js')).runDiscordCommand(_sub, _rest, _config()).then(() => true);
   return false;
 }

@@ -2,7 +2,13 @@ import type { AppContext } from '../app/context.js';
 
 export async function listGrantsForCli(
   ctx: AppContext,
-  filter: { status?: string | undefined; entitlementId?: string | undefined; limit: number },
+  filter: {
+    status?: string | undefined;
+    entitlementId?: string | undefined;
+    customerId?: string | undefined;
+    serverId?: string | undefined;
+    limit: number;
+  },
 ): Promise<string[]> {
   let q = ctx.db.kysely
     .selectFrom('grants')
@@ -11,6 +17,8 @@ export async function listGrantsForCli(
     .limit(Math.min(Math.max(1, filter.limit || 50), 1000));
   if (filter.status) q = q.where('status', '=', filter.status);
   if (filter.entitlementId) q = q.where('entitlement_id', '=', filter.entitlementId);
+  if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
+  if (filter.serverId) q = q.where('server_id', '=', filter.serverId);
   const rows = await q.execute();
   if (rows.length === 0) return ['no grants'];
   return rows.map(

@@ -1,13 +1,29 @@
 import type { AppContext } from '../app/context.js';
 import { expireGrant, sweepExpiredGrants } from '../app/expiry.js';
 import { GRANT_EXPIRE_JOB } from '../app/grants.js';
+import { WEBHOOK_DELIVER_JOB } from '../app/webhook-events.js';
+import { webhookDeliveryHandler } from '../app/webhooks/deliver.js';
+import { stripeJobHandlers, stripePeriodicTasks } from '../app/stripe-jobs.js';
+import { MEMBER_SYNC_JOB } from '../app/grants.js';
+import {
+  SERVERS_HEAL_EVERY_MS,
+  SERVERS_HEAL_JOB,
+  healPausedServers,
+  runMemberSyncJob,
+} from '../app/server-heal.js';
+import { discordUxJobHandlers, discordUxPeriodicTasks } from '../app/discord-ux-jobs.js';
 import type { JobHandler } from './worker.js';
 import type { PeriodicTask } from './scheduler.js';
 
 /** Every job kind and its handler (one line each). */
 export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
+    ...stripeJobHandlers(ctx),
+    ...discordUxJobHandlers(ctx),
     [GRANT_EXPIRE_JOB]: (payload) => expireGrant(ctx, payload),
+    [MEMBER_SYNC_JOB]: (payload) => runMemberSyncJob(ctx, payload),
+    [SERVERS_HEAL_JOB]: async () => void (await healPausedServers(ctx)),
+    [WEBHOOK_DELIVER_JOB]: webhookDeliveryHandler(ctx),
     'grants.sweep_expired': async () => {
       await sweepExpiredGrants(ctx);
     },
@@ -15,6 +31,11 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
 }
 
 /** Periodic tasks, each fired once per period across all instances. */
-export function periodicTasks(_ctx: AppContext): PeriodicTask[] {
-  return [{ name: 'grants.sweep_expired', everyMs: 60_000, kind: 'grants.sweep_expired' }];
+export function periodicTasks(ctx: AppContext): PeriodicTask[] {
+  return [
+    { name: 'grants.sweep_expired', everyMs: 60_000, kind: 'grants.sweep_expired' },
+    { name: SERVERS_HEAL_JOB, everyMs: SERVERS_HEAL_EVERY_MS, kind: SERVERS_HEAL_JOB },
+    ...stripePeriodicTasks(ctx),
+    ...discordUxPeriodicTasks(),
+  ];
 }

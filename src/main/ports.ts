@@ -1,7 +1,12 @@
 import type { AppContext } from '../app/context.js';
 import type { Ports } from '../app/ports.js';
+import { stripePorts } from '../adapters/stripe/ports.js';
+import { discordPorts } from '../adapters/discord/ports.js';
 
 /** Builds the Discord, Stripe and checkout adapters from the configuration (when configured). */
-export function buildPorts(_ctx: AppContext): Partial<Ports> {
-  return {};
+export function buildPorts(ctx: AppContext): Partial<Ports> {
+  return {
+    ...stripePorts(ctx),
+    ...discordPorts(ctx),
+  };
 }

@@ -5,6 +5,9 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration }
 import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_initial.js';
+import * as m005 from './migrations/005_discord_ux.js';
+import * as m006 from './migrations/006_stripe.js';
+import * as m007 from './migrations/007_reconcile.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -49,6 +52,9 @@ export function openDb(url: string, options: { poolSize?: number } = {}): Db {
 
 const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '001_initial': (dialect) => ({ up: (db) => m001.up(db, dialect) }),
+  '005_discord_ux': (dialect) => ({ up: (db) => m005.up(db, dialect) }),
+  '006_stripe': (dialect) => ({ up: (db) => m006.up(db, dialect) }),
+  '007_reconcile': (dialect) => ({ up: (db) => m007.up(db, dialect) }),
 };
 
 /** Names of all migrations this build knows, in order. */

@@ -22,6 +22,12 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   api_keys: ApiKeysTable;
   job_runs: JobRunsTable;
+  checkout_links: CheckoutLinksTable;
+  grant_claims: GrantClaimsTable;
+  roles_channel_state: RolesChannelStateTable;
+  discord_link_history: DiscordLinkHistoryTable;
+  grant_payment_intents: GrantPaymentIntentsTable;
+  stripe_object_syncs: StripeObjectSyncsTable;
 }
 
 export interface ServersTable {
@@ -160,6 +166,8 @@ export interface GrantsTable {
   updated_at: number;
   delivered_at: number | null;
   revoked_at: number | null;
+  /** The period end the "access ending soon" email was sent for (migration 007); null = none yet. */
+  reminded_for_ends_at: number | null;
 }
 
 export interface SyncLogTable {
@@ -273,4 +281,51 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+export interface CheckoutLinksTable {
+  /** The short `/c/<token>` a Discord link button points at. */
+  token: string;
+  /** Where it redirects: a Stripe Checkout or billing-portal URL. */
+  url: string;
+  entitlement_id: string;
+  discord_user_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** payment_intent → grant: refunds and disputes carry only the payment intent. */
+export interface GrantPaymentIntentsTable {
+  payment_intent_id: string;
+  grant_id: string;
+  created_at: number;
+}
+
+/** Per Stripe object: when the snapshot last applied was requested, so an older snapshot cannot win. */
+export interface StripeObjectSyncsTable {
+  object_id: string;
+  /** Wall-clock epoch ms at which the applied snapshot was requested from Stripe. */
+  requested_at: number;
+}
+
+/** A claim code is one-time: the Discord user who used it. */
+export interface GrantClaimsTable {
+  grant_id: string;
+  discord_user_id: string;
+  claimed_at: number;
+}
+
+export interface RolesChannelStateTable {
+  server_id: string;
+  /** Why the roles channel could not be published, in plain words for the merchant; null when fine. */
+  error: string | null;
+  published_at: number | null;
+  updated_at: number;
+}
+
+/** A Discord account a customer linked before switching to another one. */
+export interface DiscordLinkHistoryTable {
+  customer_id: string;
+  discord_user_id: string;
+  unlinked_at: number;
 }

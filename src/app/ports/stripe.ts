@@ -1,11 +1,149 @@
 /**
  * Everything Rolegate asks of Stripe. The adapter (src/adapters/stripe) implements it on the
- * `stripe` package with deterministic idempotency keys.
+ * `stripe` package with deterministic idempotency keys. Objects come back as small snapshots in
+ * Rolegate's terms (times in epoch ms), so the lifecycle code does not depend on Stripe's shapes.
  */
+
+/** A verified webhook event: what the inbox stores and the processor dispatches on. */
+export interface StripeEventEnvelope {
+  id: string;
+  type: string;
+  /** Epoch seconds, as Stripe sends it. */
+  created: number;
+  /** `data.object.id` of the event (session, subscription, invoice, charge, dispute…). */
+  objectId: string | null;
+}
+
+export interface StripeProductInput {
+  name: string;
+  metadata: Record<string, string>;
+}
+
+export interface StripePriceInput {
+  productId: string;
+  amount: number;
+  currency: string;
+  /** Null for one-time prices. */
+  recurring: { interval: 'day' | 'week' | 'month' | 'year'; intervalCount: number } | null;
+  metadata: Record<string, string>;
+}
+
+export interface StripePriceSnapshot {
+  id: string;
+  productId: string;
+  active: boolean;
+  amount: number | null;
+  currency: string;
+  recurring: { interval: string; intervalCount: number } | null;
+}
+
+export interface CheckoutSessionInput {
+  mode: 'payment' | 'subscription';
+  priceId: string;
+  customerId: string;
+  /** Rolegate's grant id: maps the session back to the grant. */
+  clientReferenceId: string;
+  /** Copied onto the session, and onto the subscription or payment intent. */
+  metadata: Record<string, string>;
+  trialDays: number;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface CheckoutSessionSnapshot {
+  id: string;
+  /** `open` | `complete` | `expired` */
+  status: string | null;
+  /** `paid` | `unpaid` | `no_payment_required` */
+  paymentStatus: string;
+  mode: string;
+  clientReferenceId: string | null;
+  customerId: string | null;
+  subscriptionId: string | null;
+  paymentIntentId: string | null;
+  metadata: Record<string, string>;
+  url: string | null;
+}
+
+export interface SubscriptionSnapshot {
+  id: string;
+  status: string;
+  customerId: string;
+  metadata: Record<string, string>;
+  /** Price ids of the subscription's items (a plan change swaps them). */
+  priceIds: string[];
+  cancelAtPeriodEnd: boolean;
+  cancelAt: number | null;
+  /** min over items of `current_period_end`, epoch ms. */
+  currentPeriodEnd: number | null;
+  trialEnd: number | null;
+}
+
+export interface InvoiceSnapshot {
+  id: string;
+  status: string | null;
+  subscriptionId: string | null;
+  /** Snapshot of the subscription's metadata at finalization. */
+  subscriptionMetadata: Record<string, string>;
+  /** Payment intents that paid (part of) this invoice. */
+  paymentIntentIds: string[];
+}
+
+export interface ChargeSnapshot {
+  id: string;
+  paymentIntentId: string | null;
+  amount: number;
+  amountRefunded: number;
+  /** True only for a full refund. */
+  refunded: boolean;
+}
+
+export interface DisputeSnapshot {
+  id: string;
+  status: string;
+  paymentIntentId: string | null;
+  chargeId: string | null;
+}
+
+export interface PaymentIntentSnapshot {
+  id: string;
+  status: string;
+  metadata: Record<string, string>;
+}
+
+export interface UndeliveredEvent extends StripeEventEnvelope {
+  /** The event as JSON, stored in the inbox like a delivered one. */
+  payload: string;
+}
+
 export interface StripePort {
   /** Verifies a webhook's signature over the raw body; throws when missing, bad or stale. */
-  verifyWebhook(
-    rawBody: Buffer,
-    signatureHeader: string | undefined,
-  ): { id: string; type: string; created: number };
+  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): StripeEventEnvelope;
+
+  createProduct(input: StripeProductInput, idempotencyKey: string): Promise<string>;
+  createPrice(input: StripePriceInput, idempotencyKey: string): Promise<string>;
+  retrievePrice(id: string): Promise<StripePriceSnapshot>;
+  createCustomer(
+    input: { email: string | null; metadata: Record<string, string> },
+    idempotencyKey: string,
+  ): Promise<string>;
+
+  createCheckoutSession(
+    input: CheckoutSessionInput,
+    idempotencyKey: string,
+  ): Promise<{ id: string; url: string }>;
+  retrieveCheckoutSession(id: string): Promise<CheckoutSessionSnapshot>;
+  retrieveSubscription(id: string): Promise<SubscriptionSnapshot>;
+  retrieveInvoice(id: string): Promise<InvoiceSnapshot>;
+  retrieveCharge(id: string): Promise<ChargeSnapshot>;
+  retrieveDispute(id: string): Promise<DisputeSnapshot>;
+  retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot>;
+  /** The subscription an invoice payment by this payment intent belongs to, if any. */
+  subscriptionOfPaymentIntent(paymentIntentId: string): Promise<string | null>;
+
+  /** A Billing Portal session URL for a Stripe customer. */
+  createPortalSession(customerId: string, returnUrl: string): Promise<string>;
+
+  /** Events Stripe has not managed to deliver (pending retries or given up), newest first. */
+  listUndeliveredEvents(limit: number): Promise<UndeliveredEvent[]>;
 }

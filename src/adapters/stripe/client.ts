@@ -1,0 +1,327 @@
+import Stripe from 'stripe';
+import { FailureError, type Failure } from '../../core/failure.js';
+import type {
+  ChargeSnapshot,
+  CheckoutSessionInput,
+  CheckoutSessionSnapshot,
+  DisputeSnapshot,
+  InvoiceSnapshot,
+  PaymentIntentSnapshot,
+  StripeEventEnvelope,
+  StripePort,
+  StripePriceInput,
+  StripePriceSnapshot,
+  StripeProductInput,
+  SubscriptionSnapshot,
+  UndeliveredEvent,
+} from '../../app/ports/stripe.js';
+
+/** Stripe's default signature tolerance; the design's "5-minute tolerance". */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export interface StripeClientOptions {
+  secretKey: string;
+  webhookSecret: string;
+  /** `STRIPE_API_URL`: another host (a REST proxy or the local Stripe). Default: api.stripe.com. */
+  apiUrl?: string | undefined;
+  /** Request timeout, ms. Default 20 000. */
+  timeoutMs?: number;
+}
+
+/** Builds the SDK client on the package's pinned API version, pointed at `apiUrl` when set. */
+export function createStripeSdk(options: Pick<StripeClientOptions, 'secretKey' | 'apiUrl' | 'timeoutMs'>) {
+  const config: Stripe.StripeConfig = {
+    maxNetworkRetries: 2,
+    timeout: options.timeoutMs ?? 20_000,
+    appInfo: { name: 'Rolegate' },
+  };
+  if (options.apiUrl) {
+    const url = new URL(options.apiUrl);
+    const protocol = url.protocol === 'http:' ? 'http' : 'https';
+    config.host = url.hostname;
+    config.protocol = protocol;
+    config.port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
+  }
+  return new Stripe(options.secretKey, config);
+}
+
+const idOf = (value: string | { id: string } | null | undefined): string | null =>
+  value == null ? null : typeof value === 'string' ? value : value.id;
+
+const ms = (seconds: number | null | undefined): number | null =>
+  seconds == null ? null : seconds * 1000;
+
+/**
+ * Maps a Stripe SDK error to a classified failure: connection problems, 429 and 5xx are `retry`;
+ * a 4xx on a request we built is a `bug` (a wrong id or parameter will not fix itself).
+ */
+export function classifyStripeError(err: unknown): Failure {
+  if (err instanceof Stripe.errors.StripeError) {
+    const status = err.statusCode ?? 0;
+    if (
+      err instanceof Stripe.errors.StripeConnectionError ||
+      err instanceof Stripe.errors.StripeRateLimitError ||
+      status === 429 ||
+      status >= 500 ||
+      status === 0
+    ) {
+      return { owner: 'retry', code: 'stripe_unavailable', message: `Stripe: ${err.message}` };
+    }
+    if (status === 401 || status === 403) {
+      return { owner: 'merchant', code: 'stripe_auth', message: `Stripe rejected the API key: ${err.message}` };
+    }
+    if (status === 404) return { owner: 'bug', code: 'stripe_not_found', message: `Stripe: ${err.message}` };
+    return { owner: 'bug', code: err.code ?? 'stripe_invalid_request', message: `Stripe: ${err.message}` };
+  }
+  return {
+    owner: 'retry',
+    code: 'stripe_unavailable',
+    message: `Stripe: ${err instanceof Error ? err.message : String(err)}`,
+  };
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new FailureError(classifyStripeError(err));
+  }
+}
+
+export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnapshot {
+  const ends = sub.items.data.map((i) => i.current_period_end).filter((n) => typeof n === 'number');
+  return {
+    id: sub.id,
+    status: sub.status,
+    customerId: idOf(sub.customer) ?? '',
+    metadata: { ...sub.metadata },
+    priceIds: sub.items.data.map((i) => i.price.id),
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    cancelAt: ms(sub.cancel_at),
+    currentPeriodEnd: ends.length ? Math.min(...ends) * 1000 : null,
+    trialEnd: ms(sub.trial_end),
+  };
+}
+
+/** The StripePort on the `stripe` package. Every create carries the caller's idempotency key. */
+export class StripeClient implements StripePort {
+  readonly sdk: Stripe;
+  private readonly webhookSecret: string;
+
+  constructor(options: StripeClientOptions) {
+    this.sdk = createStripeSdk(options);
+    this.webhookSecret = options.webhookSecret;
+  }
+
+  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): StripeEventEnvelope {
+    if (!signatureHeader) throw new Error('the Stripe-Signature header is missing');
+    // constructEvent checks the HMAC over the exact bytes and the timestamp tolerance.
+    const event = this.sdk.webhooks.constructEvent(
+      rawBody,
+      signatureHeader,
+      this.webhookSecret,
+      WEBHOOK_TOLERANCE_SECONDS,
+    );
+    const object = event.data.object as { id?: unknown };
+    return {
+      id: event.id,
+      type: event.type,
+      created: event.created,
+      objectId: typeof object.id === 'string' ? object.id : null,
+    };
+  }
+
+  createProduct(input: StripeProductInput, idempotencyKey: string): Promise<string> {
+    return call(async () => {
+      const p = await this.sdk.products.create(
+        { name: input.name, metadata: input.metadata },
+        { idempotencyKey },
+      );
+      return p.id;
+    });
+  }
+
+  createPrice(input: StripePriceInput, idempotencyKey: string): Promise<string> {
+    return call(async () => {
+      const params: Stripe.PriceCreateParams = {
+        product: input.productId,
+        unit_amount: input.amount,
+        currency: input.currency.toLowerCase(),
+        metadata: input.metadata,
+      };
+      if (input.recurring)
+        params.recurring = {
+          interval: input.recurring.interval,
+          interval_count: input.recurring.intervalCount,
+        };
+      const p = await this.sdk.prices.create(params, { idempotencyKey });
+      return p.id;
+    });
+  }
+
+  retrievePrice(id: string): Promise<StripePriceSnapshot> {
+    return call(async () => {
+      const p = await this.sdk.prices.retrieve(id);
+      return {
+        id: p.id,
+        productId: idOf(p.product) ?? '',
+        active: p.active,
+        amount: p.unit_amount,
+        currency: p.currency,
+        recurring: p.recurring
+          ? { interval: p.recurring.interval, intervalCount: p.recurring.interval_count }
+          : null,
+      };
+    });
+  }
+
+  createCustomer(
+    input: { email: string | null; metadata: Record<string, string> },
+    idempotencyKey: string,
+  ): Promise<string> {
+    return call(async () => {
+      const c = await this.sdk.customers.create(
+        { ...(input.email ? { email: input.email } : {}), metadata: input.metadata },
+        { idempotencyKey },
+      );
+      return c.id;
+    });
+  }
+
+  createCheckoutSession(
+    input: CheckoutSessionInput,
+    idempotencyKey: string,
+  ): Promise<{ id: string; url: string }> {
+    return call(async () => {
+      const params: Stripe.Checkout.SessionCreateParams = {
+        mode: input.mode,
+        line_items: [{ price: input.priceId, quantity: 1 }],
+        customer: input.customerId,
+        client_reference_id: input.clientReferenceId,
+        metadata: input.metadata,
+        success_url: input.successUrl,
+        cancel_url: input.cancelUrl,
+      };
+      if (input.mode === 'subscription') {
+        params.subscription_data = {
+          metadata: input.metadata,
+          ...(input.trialDays > 0 ? { trial_period_days: input.trialDays } : {}),
+        };
+      } else {
+        params.payment_intent_data = { metadata: input.metadata };
+      }
+      const s = await this.sdk.checkout.sessions.create(params, { idempotencyKey });
+      if (!s.url) throw new Error(`checkout session ${s.id} has no url`);
+      return { id: s.id, url: s.url };
+    });
+  }
+
+  retrieveCheckoutSession(id: string): Promise<CheckoutSessionSnapshot> {
+    return call(async () => {
+      const s = await this.sdk.checkout.sessions.retrieve(id);
+      return {
+        id: s.id,
+        status: s.status,
+        paymentStatus: s.payment_status,
+        mode: s.mode,
+        clientReferenceId: s.client_reference_id,
+        customerId: idOf(s.customer),
+        subscriptionId: idOf(s.subscription),
+        paymentIntentId: idOf(s.payment_intent),
+        metadata: { ...s.metadata },
+        url: s.url,
+      };
+    });
+  }
+
+  retrieveSubscription(id: string): Promise<SubscriptionSnapshot> {
+    return call(async () => subscriptionSnapshot(await this.sdk.subscriptions.retrieve(id)));
+  }
+
+  retrieveInvoice(id: string): Promise<InvoiceSnapshot> {
+    return call(async () => {
+      const inv = await this.sdk.invoices.retrieve(id);
+      const details = inv.parent?.subscription_details ?? null;
+      const payments = await this.sdk.invoicePayments.list({ invoice: id, limit: 100 });
+      const paymentIntentIds = payments.data
+        .filter((p) => p.status === 'paid')
+        .map((p) => idOf(p.payment.payment_intent))
+        .filter((v): v is string => v !== null);
+      return {
+        id: inv.id,
+        status: inv.status,
+        subscriptionId: idOf(details?.subscription),
+        subscriptionMetadata: { ...(details?.metadata ?? {}) },
+        paymentIntentIds,
+      };
+    });
+  }
+
+  retrieveCharge(id: string): Promise<ChargeSnapshot> {
+    return call(async () => {
+      const c = await this.sdk.charges.retrieve(id);
+      return {
+        id: c.id,
+        paymentIntentId: idOf(c.payment_intent),
+        amount: c.amount,
+        amountRefunded: c.amount_refunded,
+        refunded: c.refunded,
+      };
+    });
+  }
+
+  retrieveDispute(id: string): Promise<DisputeSnapshot> {
+    return call(async () => {
+      const d = await this.sdk.disputes.retrieve(id);
+      return {
+        id: d.id,
+        status: d.status,
+        paymentIntentId: idOf(d.payment_intent),
+        chargeId: idOf(d.charge),
+      };
+    });
+  }
+
+  retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot> {
+    return call(async () => {
+      const pi = await this.sdk.paymentIntents.retrieve(id);
+      return { id: pi.id, status: pi.status, metadata: { ...pi.metadata } };
+    });
+  }
+
+  subscriptionOfPaymentIntent(paymentIntentId: string): Promise<string | null> {
+    return call(async () => {
+      const list = await this.sdk.invoicePayments.list({
+        payment: { type: 'payment_intent', payment_intent: paymentIntentId },
+        limit: 1,
+      });
+      const invoiceId = idOf(list.data[0]?.invoice);
+      if (!invoiceId) return null;
+      const inv = await this.sdk.invoices.retrieve(invoiceId);
+      return idOf(inv.parent?.subscription_details?.subscription);
+    });
+  }
+
+  createPortalSession(customerId: string, returnUrl: string): Promise<string> {
+    return call(async () => {
+      const s = await this.sdk.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl });
+      return s.url;
+    });
+  }
+
+  listUndeliveredEvents(limit: number): Promise<UndeliveredEvent[]> {
+    return call(async () => {
+      const page = await this.sdk.events.list({ delivery_success: false, limit: Math.min(limit, 100) });
+      return page.data.map((e) => {
+        const object = e.data.object as { id?: unknown };
+        return {
+          id: e.id,
+          type: e.type,
+          created: e.created,
+          objectId: typeof object.id === 'string' ? object.id : null,
+          payload: JSON.stringify(e),
+        };
+      });
+    });
+  }
+}

@@ -1,0 +1,383 @@
+import { randomBytes } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { DiscordLinksTable } from '../adapters/store/schema.js';
+import { AppError } from '../core/errors.js';
+import { FailureError } from '../core/failure.js';
+import { canTransition, type GrantStatus } from '../core/grant-state.js';
+import { inTransaction, type AppContext, type Tx } from './context.js';
+import { applyGrantEvent, enqueueMemberSync } from './grants.js';
+import type { DiscordOAuthTokens } from './ports/discord.js';
+
+/**
+ * Linking a buyer's Discord account: the OAuth code flow (`identify guilds.join`), tokens encrypted
+ * at rest, refresh with single-use rotation, and switching accounts. Roles follow the customer's
+ * `discord_user_id`; member sync does the Discord side, so linking only changes rows and queues syncs.
+ */
+
+type LinkRow = Selectable<DiscordLinksTable>;
+
+/** Grant links in emails stay valid this long; the claim code is the fallback after that. */
+const GRANT_LINK_TTL_MS = 30 * 86_400_000;
+/** The OAuth round trip must finish within this. */
+const STATE_TTL_MS = 10 * 60_000;
+/** Access tokens are refreshed when they have less than this left. */
+export const REFRESH_MARGIN_MS = 2 * 86_400_000;
+export const LINK_REFRESH_TASK = 'discord_links.refresh';
+
+export const RELINK_ERROR = {
+  code: 'discord_relink_required',
+  message: 'Your Discord connection expired or was revoked. Re-link Discord with the link in your email.',
+  owner: 'customer' as const,
+};
+
+/** The "Connect Discord" link for a grant's buyer (in emails, DMs, the portal). */
+export function grantLinkUrl(ctx: AppContext, grantId: string): string {
+  const token = ctx.secrets.sign({ g: grantId }, ctx.clock.now() + GRANT_LINK_TTL_MS);
+  return `${ctx.publicUrl}/discord/link?grant=${encodeURIComponent(token)}`;
+}
+
+export function linkRedirectUri(ctx: AppContext): string {
+  return `${ctx.publicUrl}/discord/link/callback`;
+}
+
+/** Discord's authorize page sits beside its API: `https://discord.com/api` → `https://discord.com/oauth2/authorize`. */
+export function authorizeBase(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  url.pathname = url.pathname.replace(/\/+$/, '').replace(/\/api(\/v\d+)?$/, '') + '/oauth2/authorize';
+  return url.toString();
+}
+
+export interface LinkStart {
+  authorizeUrl: string;
+  /** Random value also set as a cookie: the callback must come from the browser that started. */
+  nonce: string;
+}
+
+/** Checks the grant token and builds the authorize redirect with a signed, expiring `state`. */
+export async function beginLink(ctx: AppContext, grantToken: string): Promise<LinkStart> {
+  const clientId = ctx.config.DISCORD_APPLICATION_ID;
+  if (!clientId || !ctx.config.DISCORD_CLIENT_SECRET || !ctx.ports.discord)
+    throw new AppError('service_unavailable', 'Discord linking is not configured on this Rolegate instance.');
+  const payload = ctx.secrets.verify(grantToken, ctx.clock.now());
+  const grantId = typeof payload?.g === 'string' ? payload.g : null;
+  if (!grantId)
+    throw new AppError(
+      'bad_request',
+      'This link is invalid or expired. Use /claim with the code from your email, or ask for a new link.',
+    );
+  const grant = await ctx.db.kysely
+    .selectFrom('grants')
+    .select(['id', 'status'])
+    .where('id', '=', grantId)
+    .executeTakeFirst();
+  if (!grant) throw new AppError('not_found', 'This purchase no longer exists.');
+  const nonce = randomBytes(16).toString('base64url');
+  const state = ctx.secrets.sign({ g: grantId, n: nonce }, ctx.clock.now() + STATE_TTL_MS);
+  const url = new URL(authorizeBase(ctx.config.DISCORD_API_URL));
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    scope: 'identify guilds.join',
+    state,
+    redirect_uri: linkRedirectUri(ctx),
+    prompt: 'consent',
+  }).toString();
+  return { authorizeUrl: url.toString(), nonce };
+}
+
+export interface LinkResult {
+  username: string;
+  discordUserId: string;
+  previousUserId: string | null;
+}
+
+/** The callback: verify `state` (and the browser's nonce), exchange the code, identify, store. */
+export async function completeLink(
+  ctx: AppContext,
+  input: { code: string; state: string; nonce: string | undefined },
+): Promise<LinkResult> {
+  const discord = ctx.ports.discord;
+  if (!discord)
+    throw new AppError('service_unavailable', 'Discord linking is not configured on this Rolegate instance.');
+  const state = ctx.secrets.verify(input.state, ctx.clock.now());
+  if (!state || typeof state.g !== 'string' || typeof state.n !== 'string')
+    throw new AppError(
+      'bad_request',
+      'This sign-in took too long or did not start here. Open the link from your email again.',
+    );
+  if (!input.nonce || input.nonce !== state.n)
+    throw new AppError(
+      'bad_request',
+      'Finish connecting Discord in the same browser you started in. Open the link from your email again.',
+    );
+  const grant = await ctx.db.kysely
+    .selectFrom('grants')
+    .select(['id', 'customer_id'])
+    .where('id', '=', state.g)
+    .executeTakeFirst();
+  if (!grant) throw new AppError('not_found', 'This purchase no longer exists.');
+
+  let tokens: DiscordOAuthTokens;
+  try {
+    tokens = await discord.exchangeCode(input.code, linkRedirectUri(ctx));
+  } catch (err) {
+    if (err instanceof FailureError && err.failure.owner !== 'retry')
+      throw new AppError(
+        'bad_request',
+        'Discord did not accept this sign-in (the code was used or expired). Open the link from your email again.',
+      );
+    throw new AppError('service_unavailable', 'Discord did not answer. Try again in a minute.');
+  }
+  const user = await discord.getOAuthUser(tokens.accessToken);
+  const now = ctx.clock.now();
+  const previousUserId = await inTransaction(ctx, (tx) =>
+    linkCustomerToDiscord(ctx, tx, {
+      customerId: grant.customer_id,
+      discordUserId: user.id,
+      username: user.username,
+      tokens: {
+        access_token_enc: ctx.secrets.encrypt(tokens.accessToken),
+        refresh_token_enc: ctx.secrets.encrypt(tokens.refreshToken),
+        token_expires_at: now + tokens.expiresIn * 1000,
+        scope: tokens.scope,
+      },
+      cause: `person:discord:${user.id}`,
+    }),
+  );
+  return { username: user.username, discordUserId: user.id, previousUserId };
+}
+
+/**
+ * Points a customer at a Discord account (OAuth or `/claim`), inside `tx`. When the account changes,
+ * syncs are queued for BOTH accounts on every server the customer has grants on: the old one loses
+ * the roles (no live grant points at it any more), the new one gets them. Returns the old account.
+ */
+export async function linkCustomerToDiscord(
+  ctx: AppContext,
+  tx: Tx,
+  input: {
+    customerId: string;
+    discordUserId: string;
+    username: string | null;
+    tokens?: Pick<LinkRow, 'access_token_enc' | 'refresh_token_enc' | 'token_expires_at' | 'scope'>;
+    cause: string;
+  },
+): Promise<string | null> {
+  const now = ctx.clock.now();
+  const customer = await tx.db
+    .selectFrom('customers')
+    .select(['id', 'discord_user_id'])
+    .where('id', '=', input.customerId)
+    .executeTakeFirstOrThrow();
+  const previous = customer.discord_user_id;
+  const existing = await tx.db
+    .selectFrom('discord_links')
+    .selectAll()
+    .where('customer_id', '=', input.customerId)
+    .executeTakeFirst();
+  const sameAccount = existing?.discord_user_id === input.discordUserId;
+  // Tokens belong to one account: a switch without new tokens must not keep the old account's.
+  const tokens = input.tokens ?? {
+    access_token_enc: sameAccount ? (existing?.access_token_enc ?? null) : null,
+    refresh_token_enc: sameAccount ? (existing?.refresh_token_enc ?? null) : null,
+    token_expires_at: sameAccount ? (existing?.token_expires_at ?? null) : null,
+    scope: sameAccount ? (existing?.scope ?? null) : null,
+  };
+  const invalidAt = input.tokens ? null : sameAccount ? (existing?.token_invalid_at ?? null) : null;
+  const username = input.username ?? (sameAccount ? (existing?.username ?? null) : null);
+  if (existing) {
+    await tx.db
+      .updateTable('discord_links')
+      .set({
+        discord_user_id: input.discordUserId,
+        username,
+        ...tokens,
+        token_invalid_at: invalidAt,
+        updated_at: now,
+      })
+      .where('customer_id', '=', input.customerId)
+      .execute();
+  } else {
+    await tx.db
+      .insertInto('discord_links')
+      .values({
+        customer_id: input.customerId,
+        discord_user_id: input.discordUserId,
+        username,
+        ...tokens,
+        token_invalid_at: invalidAt,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+  await tx.db
+    .updateTable('customers')
+    .set({ discord_user_id: input.discordUserId, updated_at: now })
+    .where('id', '=', input.customerId)
+    .execute();
+
+  if (previous && previous !== input.discordUserId) {
+    await tx.db
+      .insertInto('discord_link_history')
+      .values({ customer_id: input.customerId, discord_user_id: previous, unlinked_at: now })
+      .onConflict((oc) => oc.columns(['customer_id', 'discord_user_id']).doUpdateSet({ unlinked_at: now }))
+      .execute();
+  }
+  // Linking back to a former account makes it current again.
+  await tx.db
+    .deleteFrom('discord_link_history')
+    .where('customer_id', '=', input.customerId)
+    .where('discord_user_id', '=', input.discordUserId)
+    .execute();
+
+  const servers = await tx.db
+    .selectFrom('grants')
+    .select('server_id')
+    .distinct()
+    .where('customer_id', '=', input.customerId)
+    .where('status', '!=', 'revoked')
+    .execute();
+  for (const { server_id } of servers) {
+    await enqueueMemberSync(tx, server_id, input.discordUserId, input.cause);
+    if (previous && previous !== input.discordUserId)
+      await enqueueMemberSync(tx, server_id, previous, `${input.cause} (account switched)`);
+  }
+  if (previous && previous !== input.discordUserId)
+    ctx.log.info(
+      { customerId: input.customerId, from: previous, to: input.discordUserId },
+      'customer switched Discord account',
+    );
+  return previous;
+}
+
+/**
+ * A usable access token for the customer's linked account, refreshed first when it is close to
+ * expiry; null when there is none (never linked by OAuth, or dead: the customer must re-link).
+ */
+export async function accessTokenFor(ctx: AppContext, customerId: string): Promise<string | null> {
+  const link = await ctx.db.kysely
+    .selectFrom('discord_links')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
+  if (!link || link.token_invalid_at !== null || !link.access_token_enc) return null;
+  if ((link.token_expires_at ?? 0) - ctx.clock.now() > REFRESH_MARGIN_MS)
+    return ctx.secrets.decrypt(link.access_token_enc);
+  return refreshLink(ctx, link);
+}
+
+/**
+ * Refreshes one link. Discord's refresh tokens are single-use, so the new pair is written in one
+ * UPDATE guarded by the refresh token we used: when another worker rotated first, its pair wins and
+ * is returned, and the `invalid_grant` our stale token then earns is not mistaken for a dead link.
+ */
+export async function refreshLink(ctx: AppContext, link: LinkRow): Promise<string | null> {
+  const discord = ctx.ports.discord;
+  if (!discord || !link.refresh_token_enc) return null;
+  const used = link.refresh_token_enc;
+  let tokens: DiscordOAuthTokens;
+  try {
+    tokens = await discord.refreshToken(ctx.secrets.decrypt(used));
+  } catch (err) {
+    if (!(err instanceof FailureError) || err.failure.owner !== 'customer') throw err;
+    const now = await readLink(ctx, link.customer_id);
+    if (now && now.refresh_token_enc !== used) return usableToken(ctx, now);
+    await markLinkDead(ctx, link.customer_id, used);
+    return null;
+  }
+  const now = ctx.clock.now();
+  const r = await ctx.db.kysely
+    .updateTable('discord_links')
+    .set({
+      access_token_enc: ctx.secrets.encrypt(tokens.accessToken),
+      refresh_token_enc: ctx.secrets.encrypt(tokens.refreshToken),
+      token_expires_at: now + tokens.expiresIn * 1000,
+      scope: tokens.scope,
+      token_invalid_at: null,
+      updated_at: now,
+    })
+    .where('customer_id', '=', link.customer_id)
+    .where('refresh_token_enc', '=', used)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 1) return tokens.accessToken;
+  // Someone else rotated (or the customer re-linked) between our read and our write: theirs is newer.
+  const current = await readLink(ctx, link.customer_id);
+  return current ? usableToken(ctx, current) : null;
+}
+
+function readLink(ctx: AppContext, customerId: string) {
+  return ctx.db.kysely
+    .selectFrom('discord_links')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
+}
+
+function usableToken(ctx: AppContext, link: LinkRow): string | null {
+  if (link.token_invalid_at !== null || !link.access_token_enc) return null;
+  return ctx.secrets.decrypt(link.access_token_enc);
+}
+
+/**
+ * Discord says the link is dead (invalid_grant, 50025): remember it, and mark the customer's grants
+ * still waiting for delivery as failed with the customer as owner ("re-link Discord").
+ * `usedRefreshToken` guards against marking a link the customer just renewed.
+ */
+export async function markLinkDead(
+  ctx: AppContext,
+  customerId: string,
+  usedRefreshToken?: string,
+): Promise<void> {
+  await inTransaction(ctx, async (tx) => {
+    let q = tx.db
+      .updateTable('discord_links')
+      .set({ token_invalid_at: ctx.clock.now(), updated_at: ctx.clock.now() })
+      .where('customer_id', '=', customerId)
+      .where('token_invalid_at', 'is', null);
+    if (usedRefreshToken !== undefined) q = q.where('refresh_token_enc', '=', usedRefreshToken);
+    const r = await q.executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return;
+    const waiting = await tx.db
+      .selectFrom('grants')
+      .select(['id', 'status', 'active'])
+      .where('customer_id', '=', customerId)
+      .where('active', '=', 1)
+      .where('status', 'in', ['pending', 'failed'])
+      .execute();
+    for (const g of waiting) {
+      if (!canTransition(g.status as GrantStatus, g.active === 1, 'delivery_failed')) continue;
+      await applyGrantEvent(ctx, tx, g.id, 'delivery_failed', {
+        cause: `customer:${customerId}`,
+        error: RELINK_ERROR,
+      });
+    }
+  });
+  ctx.log.info({ customerId }, 'Discord link is dead; the customer must re-link');
+}
+
+/** Periodic: refresh links whose access token expires soon, so a later re-join still works. */
+export async function refreshExpiringLinks(ctx: AppContext, limit = 200): Promise<number> {
+  if (!ctx.ports.discord) return 0;
+  const due = await ctx.db.kysely
+    .selectFrom('discord_links')
+    .selectAll()
+    .where('token_invalid_at', 'is', null)
+    .where('refresh_token_enc', 'is not', null)
+    .where('token_expires_at', '<', ctx.clock.now() + REFRESH_MARGIN_MS)
+    .orderBy('token_expires_at')
+    .limit(limit)
+    .execute();
+  let refreshed = 0;
+  for (const link of due) {
+    try {
+      if (await refreshLink(ctx, link)) refreshed += 1;
+    } catch (err) {
+      ctx.log.warn(
+        { err, customerId: link.customer_id },
+        'could not refresh a Discord link; will try next period',
+      );
+    }
+  }
+  return refreshed;
+}

@@ -1,0 +1,139 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
+import type { AppContext } from '../../app/context.js';
+import { handleInteraction, interactionSchema } from '../../app/interactions.js';
+import { sendError } from '../errors.js';
+
+/**
+ * `POST /discord/interactions`. Discord signs every interaction with Ed25519 over
+ * `timestamp + raw body`; anything unsigned, forged or older than 5 minutes gets 401 and nothing is
+ * stored (Discord probes with bad signatures and drops endpoints that accept them). A verified
+ * interaction is written to the inbox before it is answered.
+ */
+const MAX_SKEW_MS = 5 * 60_000;
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export function ed25519PublicKey(hex: string): KeyObject {
+  return createPublicKey({
+    key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(hex, 'hex')]),
+    format: 'der',
+    type: 'spki',
+  });
+}
+
+/** True when the headers sign `rawBody` with `key` and the timestamp is within 5 minutes of `now`. */
+export function verifyInteraction(
+  key: KeyObject,
+  rawBody: Buffer,
+  signature: string | undefined,
+  timestamp: string | undefined,
+  now: number,
+): boolean {
+  if (!signature || !timestamp || !/^[0-9a-f]{128}$/i.test(signature) || !/^\d{1,12}$/.test(timestamp))
+    return false;
+  if (Math.abs(now - Number(timestamp) * 1000) > MAX_SKEW_MS) return false;
+  try {
+    return verify(
+      null,
+      Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]),
+      key,
+      Buffer.from(signature, 'hex'),
+    );
+  } catch {
+    return false;
+  }
+}
+
+const header = (request: FastifyRequest, name: string) => {
+  const v = request.headers[name];
+  return typeof v === 'string' ? v : undefined;
+};
+
+export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext) {
+  // Encapsulated so the raw-body parser applies to this route only.
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 262_144 }, (_req, body, done) =>
+      done(null, body),
+    );
+    const key = ctx.config.DISCORD_PUBLIC_KEY ? ed25519PublicKey(ctx.config.DISCORD_PUBLIC_KEY) : null;
+
+    scope.post(
+      '/discord/interactions',
+      { schema: { hide: true }, config: { auth: 'public' } },
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        if (!key)
+          return sendError(reply, request, 'service_unavailable', 'DISCORD_PUBLIC_KEY is not configured');
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const ok = verifyInteraction(
+          key,
+          raw,
+          header(request, 'x-signature-ed25519'),
+          header(request, 'x-signature-timestamp'),
+          ctx.clock.now(),
+        );
+        if (!ok)
+          return sendError(
+            reply,
+            request,
+            'invalid_signature',
+            'the interaction signature is missing, invalid or too old',
+          );
+
+        let json: unknown;
+        try {
+          json = JSON.parse(raw.toString('utf8'));
+        } catch {
+          return sendError(reply, request, 'invalid_json', 'the interaction body is not valid JSON');
+        }
+        const parsed = interactionSchema.safeParse(json);
+        if (!parsed.success)
+          return sendError(
+            reply,
+            request,
+            'validation_failed',
+            `the interaction is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+          );
+        const interaction = parsed.data;
+
+        await ctx.db.kysely
+          .insertInto('inbox_events')
+          .values({
+            source: 'discord',
+            id: interaction.id,
+            type: `interaction.${interaction.type}`,
+            payload: raw.toString('utf8'),
+            received_at: ctx.clock.now(),
+            processed_at: null,
+            error: null,
+          })
+          .onConflict((oc) => oc.columns(['source', 'id']).doNothing())
+          .execute();
+
+        let response;
+        let error: string | null = null;
+        try {
+          response = await handleInteraction(ctx, interaction);
+        } catch (err) {
+          request.log.error({ err, interaction: interaction.id }, 'interaction handler failed');
+          error = err instanceof Error ? err.message : String(err);
+          response = {
+            type: InteractionResponseType.ChannelMessageWithSource,
+            data: {
+              content: 'Something went wrong on our side. Please try again in a minute.',
+              flags: MessageFlags.Ephemeral,
+            },
+          };
+        }
+        await ctx.db.kysely
+          .updateTable('inbox_events')
+          .set({ processed_at: ctx.clock.now(), error })
+          .where('source', '=', 'discord')
+          .where('id', '=', interaction.id)
+          .execute();
+        return reply.header('content-type', 'application/json').send(JSON.stringify(response));
+      },
+    );
+  });
+}

@@ -1,0 +1,180 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../../app/context.js';
+import { healServer } from '../../app/server-heal.js';
+import {
+  botInstallUrl,
+  connectServer,
+  loadServer,
+  refreshServer,
+  serverHealth,
+  serverView,
+} from '../../app/servers.js';
+import { AppError } from '../../core/errors.js';
+import { FailureError } from '../../core/failure.js';
+import { idParams, isoString, personCause, requireId } from '../schemas.js';
+
+const tags = ['servers'];
+const auth = { auth: 'api_key' as const };
+
+const serverSchema = z.object({
+  id: z.string(),
+  object: z.literal('server'),
+  guild_id: z.string(),
+  name: z.string(),
+  status: z.string().describe('active | paused | removed'),
+  pause_reason: z.string().nullable().describe('Why syncs are paused, and what to fix, in plain words.'),
+  paused_at: isoString.nullable(),
+  bot_user_id: z.string().nullable(),
+  bot_permissions: z.string(),
+  bot_top_role_id: z.string().nullable(),
+  bot_top_position: z.number(),
+  roles_channel_id: z.string().nullable(),
+  health_checked_at: isoString.nullable(),
+  created_at: isoString.nullable(),
+  updated_at: isoString.nullable(),
+});
+
+const healthSchema = z.object({
+  healthy: z.boolean(),
+  status: z.string(),
+  pause_reason: z.string().nullable(),
+  checked_at: isoString.nullable(),
+  roles: z.array(
+    z.object({
+      role_id: z.string(),
+      name: z.string().nullable(),
+      grantable: z.boolean(),
+      problem: z.object({ code: z.string(), message: z.string() }).nullable(),
+    }),
+  ),
+});
+
+const serverWithHealth = serverSchema.extend({ health: healthSchema });
+
+/** A Discord failure during a request becomes one of our API errors, in the merchant's words. */
+async function discordCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof FailureError)) throw err;
+    if (err.failure.owner === 'retry') throw new AppError('service_unavailable', err.failure.message);
+    throw new AppError('unprocessable', err.failure.message, { reason: err.failure.code });
+  }
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Connected Discord servers, their health, and the bot-install flow. */
+export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  const withHealth = async (id: string) => ({
+    ...serverView(await loadServer(ctx.db.kysely, id)),
+    health: await serverHealth(ctx, id),
+  });
+
+  r.get(
+    '/api/servers',
+    {
+      config: auth,
+      schema: {
+        tags,
+        summary: 'List connected servers',
+        response: { 200: z.object({ data: z.array(serverSchema) }) },
+      },
+    },
+    async () => ({
+      data: (await ctx.db.kysely.selectFrom('servers').selectAll().orderBy('created_at').execute()).map(
+        serverView,
+      ),
+    }),
+  );
+
+  r.get(
+    '/api/servers/:id',
+    {
+      config: auth,
+      schema: {
+        tags,
+        summary: 'A server with its health',
+        description: 'For each managed role: grantable, or exactly what to fix in Discord.',
+        params: idParams,
+        response: { 200: serverWithHealth },
+      },
+    },
+    async (request) => withHealth(requireId('server', 'server', request.params.id)),
+  );
+
+  r.post(
+    '/api/servers/:id/refresh',
+    {
+      config: auth,
+      schema: {
+        tags,
+        summary: 'Re-read the server from Discord',
+        description:
+          'Reads the guild, its roles and the bot’s standing again. A paused server whose setup is fixed resumes and re-syncs its waiting members.',
+        params: idParams,
+        response: { 200: serverWithHealth },
+      },
+    },
+    async (request) => {
+      const id = requireId('server', 'server', request.params.id);
+      const server = await loadServer(ctx.db.kysely, id);
+      if (server.status === 'paused') await healServer(ctx, id);
+      else await discordCall(() => refreshServer(ctx, id));
+      return withHealth(id);
+    },
+  );
+
+  r.get(
+    '/api/servers/install-url',
+    {
+      config: auth,
+      schema: {
+        tags,
+        summary: 'The URL that installs the bot into a server',
+        response: { 200: z.object({ url: z.string() }) },
+      },
+    },
+    async (request) => ({ url: botInstallUrl(ctx, personCause(request)) }),
+  );
+
+  r.get(
+    '/discord/install',
+    { config: auth, schema: { tags, summary: 'Redirect to Discord to install the bot' } },
+    async (request, reply) => reply.redirect(botInstallUrl(ctx, personCause(request)), 302),
+  );
+
+  r.get(
+    '/discord/install/callback',
+    {
+      config: { auth: 'public' },
+      schema: {
+        hide: true,
+        querystring: z.object({
+          code: z.string().min(1).max(200).optional(),
+          state: z.string().min(1).max(2000).optional(),
+          error: z.string().max(200).optional(),
+          // Ignored on purpose: the server comes from Discord's token response, never the browser.
+          guild_id: z.string().max(30).optional(),
+          permissions: z.string().max(30).optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { code, state, error } = request.query;
+      if (error) throw new AppError('bad_request', `The install was cancelled in Discord (${error}).`);
+      if (!code || !state)
+        throw new AppError('bad_request', 'The install callback needs both code and state.');
+      const server = await discordCall(() => connectServer(ctx, code, state));
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          `<!doctype html><meta charset="utf-8"><title>Rolegate</title><p>Rolegate is connected to <strong>${escapeHtml(server.name)}</strong> (${server.id}). You can close this page.</p>`,
+        );
+    },
+  );
+}
