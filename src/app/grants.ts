@@ -123,6 +123,7 @@ export async function createGrant(ctx: AppContext, tx: Tx, input: CreateGrantInp
     delivered_at: null,
     revoked_at: null,
     reminded_for_ends_at: null,
+    payment_failed_reminded_for: null,
   };
   await tx.db.insertInto('grants').values(row).execute();
   await emitWebhookEvent(ctx, tx, 'entitlement_grant.created', grantView(row));

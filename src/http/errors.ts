@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorCodes, type ErrorCode } from '../core/errors.js';
 import { IllegalTransitionError } from '../core/grant-state.js';
+import { FailureError } from '../core/failure.js';
 
 /** The one error shape: `{ error: { code, message, request_id, details? } }`. */
 export function sendError(

@@ -168,6 +168,8 @@ export interface GrantsTable {
   revoked_at: number | null;
   /** The period end the "access ending soon" email was sent for (migration 007); null = none yet. */
   reminded_for_ends_at: number | null;
+  /** The grace end the "payment failed" email was sent for (migration 007); null = none yet. */
+  payment_failed_reminded_for: number | null;
 }
 
 export interface SyncLogTable {
