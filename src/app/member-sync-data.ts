@@ -7,26 +7,45 @@ import type { GrantRow } from './grants.js';
 
 export type LoadedGrant = SyncGrant & { row: GrantRow };
 
+/**
+ * The grants that concern one (server, user): those of the customer currently linked to the user,
+ * plus those of customers who linked this account before and switched away from it. The latter are
+ * loaded as ended, with a plain "remove roles" policy: the old account loses what it was given for
+ * them (never a kick or a fallback role — the buyer still has access, on their new account).
+ */
 export async function loadGrants(ctx: AppContext, serverId: string, userId: string): Promise<LoadedGrant[]> {
-  const rows = await ctx.db.kysely
-    .selectFrom('grants')
-    .innerJoin('customers', 'customers.id', 'grants.customer_id')
-    .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
-    .selectAll('grants')
-    .select([
-      'entitlements.role_ids as e_role_ids',
-      'entitlements.revoke_action as e_revoke_action',
-      'entitlements.fallback_role_id as e_fallback_role_id',
-      'entitlements.enforce_roles as e_enforce_roles',
-    ])
-    .where('grants.server_id', '=', serverId)
+  const base = () =>
+    ctx.db.kysely
+      .selectFrom('grants')
+      .innerJoin('customers', 'customers.id', 'grants.customer_id')
+      .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
+      .selectAll('grants')
+      .select([
+        'entitlements.role_ids as e_role_ids',
+        'entitlements.revoke_action as e_revoke_action',
+        'entitlements.fallback_role_id as e_fallback_role_id',
+        'entitlements.enforce_roles as e_enforce_roles',
+      ])
+      .where('grants.server_id', '=', serverId);
+  const current = await base()
     .where('customers.discord_user_id', '=', userId)
     .orderBy('grants.created_at')
     .execute();
-  return rows.map(({ e_role_ids, e_revoke_action, e_fallback_role_id, e_enforce_roles, ...row }) => ({
+  const former = await base()
+    .innerJoin('discord_link_history', 'discord_link_history.customer_id', 'customers.id')
+    .where('discord_link_history.discord_user_id', '=', userId)
+    .where((eb) =>
+      eb.or([eb('customers.discord_user_id', 'is', null), eb('customers.discord_user_id', '!=', userId)]),
+    )
+    .orderBy('grants.created_at')
+    .execute();
+  const toLoaded = (
+    { e_role_ids, e_revoke_action, e_fallback_role_id, e_enforce_roles, ...row }: (typeof current)[number],
+    switchedAway: boolean,
+  ): LoadedGrant => ({
     row,
     id: row.id,
-    active: row.active === 1,
+    active: switchedAway ? false : row.active === 1,
     startsAt: row.starts_at,
     endsAt: row.ends_at,
     deliveredAt: row.delivered_at,
@@ -34,11 +53,12 @@ export async function loadGrants(ctx: AppContext, serverId: string, userId: stri
     entitlement: {
       id: row.entitlement_id,
       roleIds: JSON.parse(e_role_ids) as string[],
-      revokeAction: e_revoke_action as RevokeAction,
-      fallbackRoleId: e_fallback_role_id,
+      revokeAction: switchedAway ? 'remove_roles' : (e_revoke_action as RevokeAction),
+      fallbackRoleId: switchedAway ? null : e_fallback_role_id,
       enforceRoles: e_enforce_roles === 1,
     },
-  }));
+  });
+  return [...current.map((r) => toLoaded(r, false)), ...former.map((r) => toLoaded(r, true))];
 }
 
 export async function writeSyncLog(

@@ -131,9 +131,31 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
     expect(history.map((r) => r.discord_user_id)).toEqual([first]);
   });
 
-  // Member sync only removes roles from grants it finds for that account; it must also read
-  // discord_link_history (grants of former customers, as not live) — owned by the member-sync part.
-  it.todo("switching account removes the old account's roles");
+  it("switching account removes the old account's roles and gives them to the new one", async () => {
+    const { mail } = await webPurchase('switch-back@example.test');
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?grant=')) ?? '';
+    const first = h.member('old-account');
+    const second = h.member('new-account');
+    await connect(linkUrl, first);
+    await eventually(
+      async () => h.discord.getMember(h.guildId, first)?.roles.includes(h.gold),
+      15_000,
+      'old account has Gold',
+    );
+    await connect(linkUrl, second);
+    await eventually(
+      async () => h.discord.getMember(h.guildId, second)?.roles.includes(h.gold),
+      15_000,
+      'new account has Gold',
+    );
+    await eventually(
+      async () => h.discord.getMember(h.guildId, first)?.roles.includes(h.gold) === false,
+      15_000,
+      'old account lost Gold',
+    );
+    // The old account stays in the server: a switch is not a revoke.
+    expect(h.discord.getMember(h.guildId, first)).not.toBeNull();
+  });
 
   it('a token near expiry is refreshed with the rotated pair; a concurrent refresh does not kill the link', async () => {
     const { mail, customerId } = await webPurchase('refresher@example.test');
@@ -157,6 +179,10 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
     expect(current).not.toBe(oldAccess);
     expect([a, b]).toEqual([current, current]);
     expect(await accessTokenFor(h.t.app.ctx, customerId)).toBe(current);
+    // A worker elsewhere that read the row before the rotation: Discord refuses its used refresh
+    // token, and it takes the stored pair instead of declaring the link dead.
+    expect(await refreshLink(h.t.app.ctx, stale)).toBe(current);
+    expect((await linkRow(customerId)).token_invalid_at).toBeNull();
   });
 
   it('a link Discord reports dead is marked, and a grant still waiting for delivery is owned by the customer', async () => {
