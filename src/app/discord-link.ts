@@ -272,7 +272,20 @@ export async function accessTokenFor(ctx: AppContext, customerId: string): Promi
  * UPDATE guarded by the refresh token we used: when another worker rotated first, its pair wins and
  * is returned, and the `invalid_grant` our stale token then earns is not mistaken for a dead link.
  */
-export async function refreshLink(ctx: AppContext, link: LinkRow): Promise<string | null> {
+export function refreshLink(ctx: AppContext, link: LinkRow): Promise<string | null> {
+  // One refresh per customer at a time in this process; the guarded UPDATE covers other processes.
+  const running = refreshing.get(link.customer_id);
+  if (running) return running;
+  const attempt = rotate(ctx, link).finally(() => refreshing.delete(link.customer_id));
+  refreshing.set(link.customer_id, attempt);
+  return attempt;
+}
+
+const refreshing = new Map<string, Promise<string | null>>();
+/** How long another process gets to store the pair it rotated before a refusal counts as a dead link. */
+const ROTATION_GRACE_MS = 1_000;
+
+async function rotate(ctx: AppContext, link: LinkRow): Promise<string | null> {
   const discord = ctx.ports.discord;
   if (!discord || !link.refresh_token_enc) return null;
   const used = link.refresh_token_enc;
@@ -281,8 +294,13 @@ export async function refreshLink(ctx: AppContext, link: LinkRow): Promise<strin
     tokens = await discord.refreshToken(ctx.secrets.decrypt(used));
   } catch (err) {
     if (!(err instanceof FailureError) || err.failure.owner !== 'customer') throw err;
-    const now = await readLink(ctx, link.customer_id);
-    if (now && now.refresh_token_enc !== used) return usableToken(ctx, now);
+    let current = await readLink(ctx, link.customer_id);
+    if (current && current.refresh_token_enc === used) {
+      // Another process may have rotated this token a moment ago and not stored the pair yet.
+      await new Promise((r) => setTimeout(r, ROTATION_GRACE_MS));
+      current = await readLink(ctx, link.customer_id);
+    }
+    if (current && current.refresh_token_enc !== used) return usableToken(ctx, current);
     await markLinkDead(ctx, link.customer_id, used);
     return null;
   }

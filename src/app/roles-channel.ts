@@ -22,13 +22,36 @@ const CHANNEL_NAME = 'roles';
 
 export interface RolesChannelPayload {
   serverId: string;
+  /** A person asked (picked a channel, pressed publish): try even after a refused attempt. */
+  force?: boolean;
 }
 
 /** Queues a (re)publish; a burst of entitlement edits collapses into one Discord call. */
-export async function enqueueRolesChannelPublish(tx: Tx, serverId: string): Promise<void> {
-  const payload: RolesChannelPayload = { serverId };
-  await tx.enqueue({ kind: ROLES_CHANNEL_PUBLISH_JOB, payload, dedupeKey: `roles_channel:${serverId}` });
+export async function enqueueRolesChannelPublish(tx: Tx, serverId: string, force = false): Promise<void> {
+  const payload: RolesChannelPayload = force ? { serverId, force } : { serverId };
+  await tx.enqueue({
+    kind: ROLES_CHANNEL_PUBLISH_JOB,
+    payload,
+    // Apart from the automatic key, so a queued automatic run cannot swallow a person's request.
+    dedupeKey: `roles_channel:${serverId}${force ? ':force' : ''}`,
+  });
 }
+
+const MANAGE_CHANNELS = 1n << 4n;
+const ADMINISTRATOR = 1n << 3n;
+
+/** From the stored snapshot of the bot's permissions (refreshed by the server health check). */
+function botMayCreateChannels(permissions: string): boolean {
+  try {
+    const bits = BigInt(permissions);
+    return (bits & (MANAGE_CHANNELS | ADMINISTRATOR)) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+const CREATE_CHANNEL_PROBLEM =
+  'The Rolegate bot may not create a #roles channel. Pick a channel for the roles message (PUT /api/servers/:id/roles-channel), or give the bot Manage Channels.';
 
 export interface Offer {
   id: string;
@@ -145,7 +168,11 @@ export type PublishOutcome = 'created' | 'edited' | 'not_configured' | 'skipped'
  * Creates the channel if the server has none, then edits the one message in place, or posts it
  * again when it was deleted (10008) or its channel was (10003).
  */
-export async function publishRolesChannel(ctx: AppContext, serverId: string): Promise<PublishOutcome> {
+export async function publishRolesChannel(
+  ctx: AppContext,
+  serverId: string,
+  options: { force?: boolean } = {},
+): Promise<PublishOutcome> {
   const discord = ctx.ports.discord;
   if (!discord) return 'not_configured';
   const server = await ctx.db.kysely
@@ -154,6 +181,20 @@ export async function publishRolesChannel(ctx: AppContext, serverId: string): Pr
     .where('id', '=', serverId)
     .executeTakeFirst();
   if (!server || server.status === 'removed') return 'skipped';
+  if (!options.force) {
+    // Never repeat a refused call on every entitlement edit (Discord counts 403s against the IP):
+    // after a merchant problem, wait until the health check has looked at the server again.
+    const state = await ctx.db.kysely
+      .selectFrom('roles_channel_state')
+      .select(['error', 'updated_at'])
+      .where('server_id', '=', server.id)
+      .executeTakeFirst();
+    if (state?.error && state.updated_at >= (server.health_checked_at ?? 0)) return 'blocked';
+    if (server.roles_channel_id === null && !botMayCreateChannels(server.bot_permissions)) {
+      await recordState(ctx, server.id, CREATE_CHANNEL_PROBLEM);
+      return 'blocked';
+    }
+  }
   const body = renderRolesMessage(server.name, await loadOffers(ctx, serverId));
   let channelId = server.roles_channel_id;
   let messageId = server.roles_message_id;
@@ -210,8 +251,8 @@ export async function publishRolesChannel(ctx: AppContext, serverId: string): Pr
 }
 
 export async function runRolesChannelJob(ctx: AppContext, payload: unknown): Promise<void> {
-  const { serverId } = payload as RolesChannelPayload;
-  const outcome = await publishRolesChannel(ctx, serverId);
+  const { serverId, force } = payload as RolesChannelPayload;
+  const outcome = await publishRolesChannel(ctx, serverId, { force: force === true });
   ctx.log.info({ serverId, outcome }, 'roles channel publish');
 }
 
@@ -253,7 +294,7 @@ export async function setRolesChannel(ctx: AppContext, serverId: string, channel
         .where('id', '=', server.id)
         .execute();
     }
-    await enqueueRolesChannelPublish(tx, server.id);
+    await enqueueRolesChannelPublish(tx, server.id, true);
   });
   return rolesChannelView(ctx, server.id);
 }

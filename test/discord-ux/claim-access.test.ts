@@ -128,7 +128,6 @@ describeEachBackend('/claim and /access', ({ dialect }) => {
   });
 
   it('these happy paths cost no invalid requests (401/403/429) at Discord', () => {
-    console.log(JSON.stringify(h.discord.requestLog.filter((r) => [401, 403, 429].includes(r.status))));
     expect(h.discord.invalidRequestCount).toBe(0);
   });
 });

@@ -24,15 +24,16 @@ describeEachBackend('roles channel', ({ dialect }) => {
   };
   const buttons = (m: APIMessage) => (m.components as Row[] | undefined)?.flatMap((r) => r.components) ?? [];
 
-  it('without a picked channel and without Manage Channels, it tells the merchant what to fix and does not retry', async () => {
+  it('without a picked channel and without Manage Channels, it tells the merchant what to fix and calls Discord for nothing', async () => {
     await h.entitlement({ name: 'Gold club' });
     await publishIdle();
     const v = await view();
     expect(v.channel_id).toBeNull();
     expect(v.problem).toMatch(/Manage Channels/);
-    expect(
-      h.discord.requestLog.filter((r) => r.method === 'POST' && r.path.endsWith('/channels')),
-    ).toHaveLength(1);
+    // Known from the stored permissions: no doomed call, and none repeated on the next edit.
+    await h.entitlement({ name: 'Second' });
+    await publishIdle();
+    expect(h.discord.requestLog.filter((r) => r.path.endsWith('/channels'))).toEqual([]);
   });
 
   it('refuses a channel that is not in the server', async () => {
@@ -72,16 +73,18 @@ describeEachBackend('roles channel', ({ dialect }) => {
       access: { kind: 'days', days: 30 },
     });
     await eventually(
-      async () => (h.discord.channelMessages(h.generalChannelId)[0]?.embeds[0]?.fields ?? []).length === 2,
+      async () => (h.discord.channelMessages(h.generalChannelId)[0]?.embeds[0]?.fields ?? []).length === 3,
     );
     const after = await only(h.generalChannelId);
     expect(after.id).toBe(before.id);
-    expect(after.embeds[0]?.fields?.[1]?.value).toContain('€12.00 once · 30 days of access');
+    expect(after.embeds[0]?.fields?.find((f) => f.name === 'Silver pass')?.value).toContain(
+      '€12.00 once · 30 days of access',
+    );
     expect(buttons(after).map((b) => b.custom_id)).toContain(`buy:${added}`);
 
     await h.t.api(`/api/entitlements/${added}/archive`, { method: 'POST' });
     await eventually(
-      async () => (h.discord.channelMessages(h.generalChannelId)[0]?.embeds[0]?.fields ?? []).length === 1,
+      async () => (h.discord.channelMessages(h.generalChannelId)[0]?.embeds[0]?.fields ?? []).length === 2,
     );
     expect((await only(h.generalChannelId)).id).toBe(before.id);
   });
@@ -120,7 +123,7 @@ describeEachBackend('roles channel', ({ dialect }) => {
     });
     expect(v.channel_id).not.toBe(h.generalChannelId);
     const message = await only(v.channel_id);
-    expect(buttons(message)).toHaveLength(2);
+    expect(buttons(message)).toHaveLength(3);
     expect(v.problem).toBeNull();
   });
 });

@@ -59,7 +59,7 @@ export function registerRolesChannelRoutes(app: FastifyInstance, ctx: AppContext
     },
     async (request, reply) => {
       const view = await rolesChannelView(ctx, request.params.id);
-      await inTransaction(ctx, (tx) => enqueueRolesChannelPublish(tx, request.params.id));
+      await inTransaction(ctx, (tx) => enqueueRolesChannelPublish(tx, request.params.id, true));
       return reply.status(202).send(view);
     },
   );

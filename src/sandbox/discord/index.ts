@@ -36,6 +36,7 @@ import { DEFAULT_ROUTE_LIMITS, RateLimiter, type BucketLimit, type BucketName } 
 import { Router } from './router.js';
 import { channelJson, guildJson, memberJson, roleJson, sortedRoles, userJson } from './serialize.js';
 import { LocalDiscordServer, type RequestLogEntry } from './server.js';
+import { memberPageRoutes } from './member-page.js';
 import { DiscordState, type NewRole } from './state.js';
 import { channelRoutes } from './routes/channels.js';
 import { commandRoutes } from './routes/commands.js';
@@ -233,6 +234,7 @@ export async function startLocalDiscord(options: StartLocalDiscordOptions = {}):
     ...interactionRoutes(world),
     ...oauthTokenRoutes(world),
     ...authorizeRoutes(world),
+    ...memberPageRoutes(world),
   );
   const limiter = new RateLimiter(options.globalRateLimitPerSecond ?? 50, {
     ...DEFAULT_ROUTE_LIMITS,

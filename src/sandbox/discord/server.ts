@@ -143,6 +143,8 @@ export class LocalDiscordServer {
     let path: string | null = api ? (api[2] ?? '/') : null;
     if (version !== undefined && version !== '9' && version !== '10') path = null;
     if (url.pathname === '/oauth2/authorize') path = '/oauth2/authorize';
+    // The sandbox's member view (member-page.ts): a browser page, not part of the API.
+    if (/^\/member(\/|$)/.test(url.pathname)) path = url.pathname;
     if (path === null) throw apiError('GeneralNotFound');
 
     const fault = this.faults.take(method, url.pathname);
