@@ -3,13 +3,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
 import { dropDatabase, freshDatabaseUrl } from '../helpers/db.js';
 
 const run = promisify(execFile);
 
 describeEachBackend('rolegate CLI', ({ dialect }) => {
+  // Each call starts a real process that loads the app through tsx: seconds each on a busy machine.
+  vi.setConfig({ testTimeout: 120_000 });
   let env: Record<string, string>;
   let databaseUrl: string;
   const cli = async (...args: string[]) => {

@@ -13,7 +13,7 @@ import {
   type CompleteCheckoutInput,
 } from './engine/checkout.js';
 import { SandboxActionError, type Engine } from './engine/context.js';
-import { processDue, type DueSummary } from './engine/lifecycle.js';
+import { endCurrentPeriod, processDue, type DueSummary } from './engine/lifecycle.js';
 import { chargeFor, closeDispute, openDispute, refundCharge } from './engine/payments.js';
 import * as subs from './engine/subscriptions.js';
 
@@ -24,20 +24,23 @@ export class Simulator {
     return this.engine.store.subscription(id);
   }
 
-  /** Moves the clock to the subscription's period end and runs everything due: one paid renewal. */
+  /**
+   * Ends this subscription's current period now: one paid renewal (items move to the next period,
+   * a trial ends), or the end of the subscription if it was set to cancel by then. The clock and
+   * other subscriptions are left alone; use advanceClock to move time for everything.
+   */
   renew(subscriptionId: string): Stripe.Subscription {
     const sub = this.sub(subscriptionId);
     if (sub.status !== 'active' && sub.status !== 'trialing') {
       throw new SandboxActionError(`cannot renew subscription ${sub.id}: its status is ${sub.status}`);
     }
-    this.engine.clock.advanceTo(periodOf(sub).end);
-    processDue(this.engine);
+    endCurrentPeriod(this.engine, sub);
     return sub;
   }
 
   /**
-   * The next charge is declined. On an active or trialing subscription the clock moves to period end
-   * and the renewal fails (→ past_due); on a past_due/unpaid one another retry of the open invoice fails.
+   * The next charge is declined. On an active or trialing subscription the renewal (as in renew)
+   * fails (→ past_due); on a past_due/unpaid one another retry of the open invoice fails.
    */
   failPayment(subscriptionId: string): Stripe.Subscription {
     const sub = this.sub(subscriptionId);

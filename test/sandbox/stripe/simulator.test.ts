@@ -59,6 +59,20 @@ describe('renewals', () => {
     expect((await h.stripe.invoices.list({ subscription: subId })).data).toHaveLength(2);
   });
 
+  it('renew touches only its subscription and leaves the clock alone', async () => {
+    const a = await paidSubscription(h, price);
+    const b = await paidSubscription(h, price);
+    const now = h.local.clock.nowSeconds();
+    const bBefore = await h.stripe.subscriptions.retrieve(b);
+    h.local.simulator.renew(a);
+    expect(h.local.clock.nowSeconds() - now).toBeLessThan(5);
+    expect((await h.stripe.subscriptions.retrieve(b)).items.data[0]?.current_period_end).toBe(
+      bBefore.items.data[0]?.current_period_end,
+    );
+    expect((await h.stripe.invoices.list({ subscription: b })).data).toHaveLength(1);
+    expect((await h.stripe.invoices.list({ subscription: a })).data).toHaveLength(2);
+  });
+
   it('advanceClock runs every renewal that came due', async () => {
     const subId = await paidSubscription(h, price);
     const summary = h.local.clock.advance(95 * DAY_MS);
