@@ -32,8 +32,10 @@ export async function enqueueRolesChannelPublish(tx: Tx, serverId: string, force
   await tx.enqueue({
     kind: ROLES_CHANNEL_PUBLISH_JOB,
     payload,
-    // Apart from the automatic key, so a queued automatic run cannot swallow a person's request.
-    dedupeKey: `roles_channel:${serverId}${force ? ':force' : ''}`,
+    // One key per server, so two publishes never run at once (two would both post a message). A
+    // person's request replaces a queued automatic run's payload, so it is never swallowed by one.
+    dedupeKey: `roles_channel:${serverId}`,
+    replacePayload: force,
   });
 }
 

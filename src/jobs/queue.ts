@@ -14,8 +14,13 @@ export interface EnqueueOptions {
   payload?: unknown;
   /** When to run, epoch ms. Default: now. */
   runAt?: number;
-  /** While a job with this key is queued, another enqueue with the key is absorbed into it. */
+  /**
+   * While a job with this key is queued, another enqueue with the key is absorbed into it; and a job
+   * is never claimed while another job with its key is running, so runs for one key never overlap.
+   */
   dedupeKey?: string;
+  /** When absorbed into a queued job, replace that job's payload with this one (default: keep the first). */
+  replacePayload?: boolean;
   /** Attempts before the job is `dead`. Default 12 (about 1.5 hours of backoff). */
   maxAttempts?: number;
 }
@@ -66,7 +71,11 @@ export async function enqueue(
         .column('dedupe_key')
         // A literal, not a bound parameter: SQLite matches a partial index only by its exact predicate.
         .where(sql<boolean>`status = 'queued'`)
-        .doUpdateSet({ run_at: earliest as never, updated_at: now }),
+        .doUpdateSet({
+          run_at: earliest as never,
+          updated_at: now,
+          ...(options.replacePayload ? { payload: row.payload } : {}),
+        }),
     )
     .execute();
 }
@@ -120,6 +129,8 @@ export async function claimJobs(
       attempts = attempts + 1, updated_at = ${now}
     WHERE id IN (
       SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ${now}
+        AND (dedupe_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM jobs AS r WHERE r.status = 'running' AND r.dedupe_key = jobs.dedupe_key))
       ORDER BY run_at LIMIT ${limit} ${lockClause}
     )
     RETURNING *`.execute(db.kysely);
@@ -170,6 +181,27 @@ export async function failJob(
   const countAttempt = options.countAttempt ?? true;
   const attempts = countAttempt ? job.attempts : job.attempts - 1;
   const dead = countAttempt && attempts >= job.max_attempts;
+  if (!dead) {
+    // The same change was queued again while this run failed: that queued twin will do the work,
+    // and requeueing this one would break "one queued job per key" (UNIQUE violation).
+    const covered = await db
+      .deleteFrom('jobs')
+      .where('id', '=', job.id)
+      .where('locked_by', '=', worker)
+      .where('status', '=', 'running')
+      .where('dedupe_key', 'is not', null)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('jobs as twin')
+            .select('twin.id')
+            .whereRef('twin.dedupe_key', '=', 'jobs.dedupe_key')
+            .where('twin.status', '=', 'queued'),
+        ),
+      )
+      .executeTakeFirst();
+    if (Number(covered.numDeletedRows) === 1) return 'queued';
+  }
   const r = await db
     .updateTable('jobs')
     .set({
@@ -244,6 +276,34 @@ export async function reapExpiredLeases(db: Executor, now = Date.now()): Promise
     .where('locked_until', '<', now)
     .whereRef('attempts', '>=', 'max_attempts')
     .executeTakeFirst();
+  // A queued twin (same dedupe key) already covers a crashed job's work; putting the crashed one
+  // back would break "one queued job per key" (a UNIQUE violation that stalled every later reap).
+  // Found by test/reconcile/convergence.test.ts.
+  const covered = await db
+    .deleteFrom('jobs')
+    .where('status', '=', 'running')
+    .where('locked_until', '<', now)
+    .where('dedupe_key', 'is not', null)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('jobs as twin')
+          .select('twin.id')
+          .whereRef('twin.dedupe_key', '=', 'jobs.dedupe_key')
+          .where((t) =>
+            t.or([
+              t('twin.status', '=', 'queued'),
+              // Two crashed runs of one key: keep the oldest.
+              t.and([
+                t('twin.status', '=', 'running'),
+                t('twin.locked_until', '<', now),
+                t('twin.id', '<', t.ref('jobs.id')),
+              ]),
+            ]),
+          ),
+      ),
+    )
+    .executeTakeFirst();
   const requeued = await db
     .updateTable('jobs')
     .set({
@@ -257,7 +317,7 @@ export async function reapExpiredLeases(db: Executor, now = Date.now()): Promise
     .where('status', '=', 'running')
     .where('locked_until', '<', now)
     .executeTakeFirst();
-  return Number(dead.numUpdatedRows) + Number(requeued.numUpdatedRows);
+  return Number(dead.numUpdatedRows) + Number(covered.numDeletedRows) + Number(requeued.numUpdatedRows);
 }
 
 /** Puts a dead job back in the queue with a fresh set of attempts. */

@@ -181,3 +181,34 @@ describeEachBackend('job queue', ({ db }) => {
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
   });
 });
+
+describeEachBackend('job queue: one run at a time per dedupe key', ({ db }) => {
+  const t0 = Date.UTC(2031, 0, 1);
+  it('a queued follow-up is not claimed while a job with its key runs, and is claimed after', async () => {
+    await db().kysely.deleteFrom('jobs').execute();
+    await enqueue(db().kysely, db().dialect, { kind: 'sync', dedupeKey: 'm:serial' }, t0);
+    const [first] = await claimJobs(db(), 'w1', 10, 30_000, t0);
+    await enqueue(db().kysely, db().dialect, { kind: 'sync', dedupeKey: 'm:serial' }, t0);
+    await enqueue(db().kysely, db().dialect, { kind: 'other', dedupeKey: 'm:free' }, t0);
+    const second = await claimJobs(db(), 'w2', 10, 30_000, t0);
+    expect(second.map((j) => j.kind)).toEqual(['other']);
+    await completeJob(db().kysely, first!, 'w1');
+    expect((await claimJobs(db(), 'w2', 10, 30_000, t0)).map((j) => j.kind)).toEqual(['sync']);
+  });
+
+  it('replacePayload lets a later enqueue overwrite the queued payload; by default the first is kept', async () => {
+    await db().kysely.deleteFrom('jobs').execute();
+    await enqueue(db().kysely, db().dialect, { kind: 'p', dedupeKey: 'k', payload: { n: 1 } }, t0);
+    await enqueue(db().kysely, db().dialect, { kind: 'p', dedupeKey: 'k', payload: { n: 2 } }, t0);
+    let row = await db().kysely.selectFrom('jobs').select('payload').executeTakeFirstOrThrow();
+    expect(JSON.parse(row.payload)).toEqual({ n: 1 });
+    await enqueue(
+      db().kysely,
+      db().dialect,
+      { kind: 'p', dedupeKey: 'k', payload: { n: 3 }, replacePayload: true },
+      t0,
+    );
+    row = await db().kysely.selectFrom('jobs').select('payload').executeTakeFirstOrThrow();
+    expect(JSON.parse(row.payload)).toEqual({ n: 3 });
+  });
+});
