@@ -168,7 +168,10 @@ function render(world: World, query: URLSearchParams): RouteReply {
     )
     .join('');
   const guildLinks = [...state.guilds.values()]
-    .map((g) => `<a class="user${g.id === guildId ? ' current' : ''}" href="${esc(viewUrl(g.id, user.id))}"># ${esc(g.name)}</a>`)
+    .map(
+      (g) =>
+        `<a class="user${g.id === guildId ? ' current' : ''}" href="${esc(viewUrl(g.id, user.id))}"># ${esc(g.name)}</a>`,
+    )
     .join('');
   const nav = `<nav><h1>Local Discord</h1><div class="muted">Signed in as</div>${people}<h2>Servers</h2>${guildLinks}</nav>`;
 
@@ -181,7 +184,11 @@ function render(world: World, query: URLSearchParams): RouteReply {
         ? `<p class="failure">This interaction failed (${esc(replies.failure)})</p>`
         : replies.messages
             .map((m) =>
-              renderMessage(m, { guildId: guildId ?? null, userId: user.id, channelId: m.channel_id, clickable: false }, authorName),
+              renderMessage(
+                m,
+                { guildId: guildId ?? null, userId: user.id, channelId: m.channel_id, clickable: false },
+                authorName,
+              ),
             )
             .join('');
       if (reply) reply = `<h2>Reply</h2><div id="reply">${reply}</div>`;
@@ -207,7 +214,13 @@ function render(world: World, query: URLSearchParams): RouteReply {
       .filter((c) => c !== undefined)
       .map((c) => {
         const messages = [...c.messages.values()]
-          .map((m) => renderMessage(m, { guildId: guild.id, userId: user.id, channelId: c.id, clickable: member !== undefined }, authorName))
+          .map((m) =>
+            renderMessage(
+              m,
+              { guildId: guild.id, userId: user.id, channelId: c.id, clickable: member !== undefined },
+              authorName,
+            ),
+          )
           .join('');
         return `<section class="channel" data-channel="${esc(c.name ?? '')}"><h2># ${esc(c.name ?? '')}</h2>${messages || '<p class="muted">No messages.</p>'}</section>`;
       })
@@ -223,7 +236,13 @@ ${command}${channels}`;
   }
   const dmChannel = state.channels.get(state.dmChannelIdOf(user.id) ?? '');
   const dms = [...(dmChannel?.messages.values() ?? [])]
-    .map((m) => renderMessage(m, { guildId: null, userId: user.id, channelId: m.channel_id, clickable: true }, authorName))
+    .map((m) =>
+      renderMessage(
+        m,
+        { guildId: null, userId: user.id, channelId: m.channel_id, clickable: true },
+        authorName,
+      ),
+    )
     .join('');
   const pollUrl = `/member/state?${new URLSearchParams({ guild: guildId ?? '', user: user.id }).toString()}`;
   const body = `${nav}<main>${reply}${server}<section id="dms"><h2>Direct messages</h2>${dms || '<p class="muted">No direct messages.</p>'}</section>
@@ -232,14 +251,17 @@ ${command}${channels}`;
 }
 
 /** `/claim ABCD-1234` → command `claim` with its first option set to the rest of the line. */
-function commandInput(world: World, line: string, guildId: string | undefined): InteractionInput['data'] | null {
+function commandInput(
+  world: World,
+  line: string,
+  guildId: string | undefined,
+): InteractionInput['data'] | null {
   const match = /^\/?(\S+)\s*(.*)$/.exec(line.trim());
   if (!match?.[1]) return null;
   const name = match[1];
   const value = match[2] ?? '';
   const option = world.commands.find(name, guildId)?.options?.[0] as
-    | { name?: unknown; type?: unknown }
-    | undefined;
+    { name?: unknown; type?: unknown } | undefined;
   if (typeof option?.name !== 'string' || value === '') return { name };
   return { name, options: [{ name: option.name, type: option.type ?? 3, value }] };
 }
@@ -248,8 +270,13 @@ async function interact(world: World, ctx: RouteContext): Promise<RouteReply> {
   const form = formBody(ctx);
   const userId = form['user'] ?? '';
   const guildId = form['guild'] || undefined;
-  const back = (extra = '') => ({ status: 303, headers: { Location: viewUrl(guildId, userId, extra) }, html: '' });
-  if (!world.state.users.has(userId)) return { status: 400, html: page('Bad request', '<main>Unknown user.</main>', null) };
+  const back = (extra = '') => ({
+    status: 303,
+    headers: { Location: viewUrl(guildId, userId, extra) },
+    html: '',
+  });
+  if (!world.state.users.has(userId))
+    return { status: 400, html: page('Bad request', '<main>Unknown user.</main>', null) };
   const input: InteractionInput = { type: 3, userId };
   if (guildId) input.guildId = guildId;
   if (form['command']) {
@@ -267,7 +294,10 @@ async function interact(world: World, ctx: RouteContext): Promise<RouteReply> {
     sent = await world.interactions.send(input);
   } catch (error) {
     const message = error instanceof Error ? error.message : 'failed';
-    return { status: 400, html: page('Interaction failed', `<main><p class="failure">${esc(message)}</p></main>`, null) };
+    return {
+      status: 400,
+      html: page('Interaction failed', `<main><p class="failure">${esc(message)}</p></main>`, null),
+    };
   }
   // A deferred reply ("thinking…") is edited by a follow-up call; show the result, not the spinner.
   const deadline = Date.now() + DEFERRED_WAIT_MS;

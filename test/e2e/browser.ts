@@ -1,0 +1,56 @@
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config.js';
+import { startSandbox, type Sandbox } from '../../src/main/sandbox.js';
+import { freshDatabaseUrl } from '../helpers/db.js';
+
+/** Debian's chromium, which `.ci/run` installs; the browser tests skip (and say so) without it. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromiumMissing: string | null = existsSync(CHROMIUM_PATH)
+  ? null
+  : `chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, headless: true });
+}
+
+/** What `npm start` runs in sandbox mode, on a fresh SQLite database and a free port. */
+export async function startE2eSandbox(): Promise<Sandbox> {
+  const config = loadConfig({
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'rolegate-e2e-')),
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SANDBOX: 'true',
+  });
+  return startSandbox(config, { databaseUrl: await freshDatabaseUrl('sqlite') });
+}
+
+/** Saves `artifacts/e2e/<flow>-<nn>-<step>.png` and numbers the steps of one flow. */
+export function screenshots(flow: string) {
+  const dir = join('artifacts', 'e2e');
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  const taken: string[] = [];
+  return {
+    taken,
+    async shot(page: Page, step: string): Promise<void> {
+      n += 1;
+      const path = join(dir, `${flow}-${String(n).padStart(2, '0')}-${step}.png`);
+      await page.screenshot({ path, fullPage: true });
+      taken.push(path);
+    },
+  };
+}
