@@ -104,7 +104,8 @@ async function paced(url: string, rate: number, seconds: number) {
     pending.push(post(url));
   }
   const latencies = (await Promise.all(pending)).sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
   return { p50: pct(0.5), p99: pct(0.99), max: latencies[latencies.length - 1] ?? NaN };
 }
 
@@ -123,7 +124,10 @@ async function bareServer() {
 
 async function databaseUrl(backend: string): Promise<{ url: string; drop: () => Promise<void> }> {
   if (backend === 'sqlite')
-    return { url: `sqlite:${join(mkdtempSync(join(tmpdir(), 'rolegate-bench-')), 'bench.db')}`, drop: async () => {} };
+    return {
+      url: `sqlite:${join(mkdtempSync(join(tmpdir(), 'rolegate-bench-')), 'bench.db')}`,
+      drop: async () => {},
+    };
   const name = `rolegate_bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -172,12 +176,18 @@ async function run(backend: string) {
       .executeTakeFirstOrThrow();
     const ratio = realRate / bareRate;
     console.log(`\n[${backend}]`);
-    console.log(`  bare verify-only route : ${bareRate.toFixed(0)} events/s; p99 at ${PACED_RATE}/s ${bareLat.p99.toFixed(1)} ms`);
+    console.log(
+      `  bare verify-only route : ${bareRate.toFixed(0)} events/s; p99 at ${PACED_RATE}/s ${bareLat.p99.toFixed(1)} ms`,
+    );
     console.log(
       `  Rolegate ingest route  : ${realRate.toFixed(0)} events/s; at ${PACED_RATE}/s p50 ${realLat.p50.toFixed(1)} ms, p99 ${realLat.p99.toFixed(1)} ms, max ${realLat.max.toFixed(1)} ms`,
     );
-    console.log(`  ratio                  : ${ratio.toFixed(2)} (target ≥ 0.5) ${ratio >= 0.5 ? 'OK' : 'MISSED'}`);
-    console.log(`  p99 at ${PACED_RATE}/s          : ${realLat.p99.toFixed(1)} ms (target < 50 ms) ${realLat.p99 < 50 ? 'OK' : 'MISSED'}`);
+    console.log(
+      `  ratio                  : ${ratio.toFixed(2)} (target ≥ 0.5) ${ratio >= 0.5 ? 'OK' : 'MISSED'}`,
+    );
+    console.log(
+      `  p99 at ${PACED_RATE}/s          : ${realLat.p99.toFixed(1)} ms (target < 50 ms) ${realLat.p99 < 50 ? 'OK' : 'MISSED'}`,
+    );
     console.log(`  inbox rows stored      : ${Number(stored.n)}`);
   } finally {
     await bare.close();
@@ -188,6 +198,8 @@ async function run(backend: string) {
 
 const cpu = cpus();
 console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, node ${process.version}`);
-console.log(`events per throughput run: ${N}, ${CONCURRENCY} in flight; paced run: ${PACED_RATE}/s for ${PACED_SECONDS} s`);
+console.log(
+  `events per throughput run: ${N}, ${CONCURRENCY} in flight; paced run: ${PACED_RATE}/s for ${PACED_SECONDS} s`,
+);
 for (const backend of which === 'both' ? ['sqlite', 'postgres'] : [which]) await run(backend);
 agent.destroy();

@@ -1,7 +1,7 @@
 import { AppError, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { DAY_MS } from '../core/clock.js';
 import { inTransaction, type AppContext } from './context.js';
+import { grantLinkUrl } from './discord-link.js';
 import { applyGrantEvent, createGrant, type GrantRow } from './grants.js';
 import type { CheckoutLink, CheckoutPort, CheckoutRequest } from './ports.js';
 import { checkoutModeOf, ensureStripePrice, requireStripe, type PriceRow } from './prices.js';
@@ -37,7 +37,8 @@ export async function offerFor(ctx: AppContext, entitlementId: string, priceId?:
   let price: PriceRow | undefined = prices[0];
   if (priceId) {
     price = prices.find((p) => p.id === priceId || p.stripe_price_id === priceId);
-    if (!price) throw new AppError('not_found', `price ${priceId} is not an active price of ${entitlementId}`);
+    if (!price)
+      throw new AppError('not_found', `price ${priceId} is not an active price of ${entitlementId}`);
   }
   return { entitlement, prices, price: price! };
 }
@@ -46,16 +47,19 @@ async function findOrCreateCustomer(ctx: AppContext, request: CheckoutRequest) {
   const email = request.email?.trim().toLowerCase() || null;
   const discordUserId = request.discordUserId ?? null;
   if (!email && !discordUserId)
-    throw new AppError('validation_failed', 'a checkout needs the buyer\'s email or Discord user id');
+    throw new AppError('validation_failed', "a checkout needs the buyer's email or Discord user id");
   const q = ctx.db.kysely.selectFrom('customers').selectAll().orderBy('created_at');
   const existing =
-    (discordUserId
-      ? await q.where('discord_user_id', '=', discordUserId).executeTakeFirst()
-      : undefined) ?? (email ? await q.where('email', '=', email).executeTakeFirst() : undefined);
+    (discordUserId ? await q.where('discord_user_id', '=', discordUserId).executeTakeFirst() : undefined) ??
+    (email ? await q.where('email', '=', email).executeTakeFirst() : undefined);
   const now = ctx.clock.now();
   if (existing) {
     if (email && !existing.email) {
-      await ctx.db.kysely.updateTable('customers').set({ email, updated_at: now }).where('id', '=', existing.id).execute();
+      await ctx.db.kysely
+        .updateTable('customers')
+        .set({ email, updated_at: now })
+        .where('id', '=', existing.id)
+        .execute();
       existing.email = email;
     }
     return existing;
@@ -104,7 +108,11 @@ async function heldGrant(ctx: AppContext, customerId: string, entitlementId: str
 
 /** A Billing Portal link for the customer behind a grant. */
 export async function createPortalLink(ctx: AppContext, grantId: string): Promise<string> {
-  const grant = await ctx.db.kysely.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirst();
+  const grant = await ctx.db.kysely
+    .selectFrom('grants')
+    .selectAll()
+    .where('id', '=', grantId)
+    .executeTakeFirst();
   if (!grant) throw notFound('grant', grantId);
   const customer = await ctx.db.kysely
     .selectFrom('customers')
@@ -112,7 +120,10 @@ export async function createPortalLink(ctx: AppContext, grantId: string): Promis
     .where('id', '=', grant.customer_id)
     .executeTakeFirstOrThrow();
   if (!customer.stripe_customer_id)
-    throw new AppError('unprocessable', `grant ${grantId} was not paid through Stripe; it has no billing portal`);
+    throw new AppError(
+      'unprocessable',
+      `grant ${grantId} was not paid through Stripe; it has no billing portal`,
+    );
   return requireStripe(ctx).createPortalSession(
     customer.stripe_customer_id,
     `${ctx.publicUrl}/offers/${grant.entitlement_id}`,
@@ -133,7 +144,10 @@ export async function createCheckout(ctx: AppContext, request: CheckoutRequest):
   const held = await heldGrant(ctx, customer.id, entitlement.id);
   if (held) {
     const stripeCustomerId = await ensureStripeCustomer(ctx, customer);
-    const url = await stripe.createPortalSession(stripeCustomerId, `${ctx.publicUrl}/offers/${entitlement.id}`);
+    const url = await stripe.createPortalSession(
+      stripeCustomerId,
+      `${ctx.publicUrl}/offers/${entitlement.id}`,
+    );
     return { kind: 'portal', url };
   }
 
@@ -152,7 +166,8 @@ export async function createCheckout(ctx: AppContext, request: CheckoutRequest):
     .executeTakeFirst();
   if (open?.stripe_checkout_session_id) {
     const session = await stripe.retrieveCheckoutSession(open.stripe_checkout_session_id);
-    if (session.status === 'open' && session.url) return { kind: 'checkout', url: session.url, grantId: open.id };
+    if (session.status === 'open' && session.url)
+      return { kind: 'checkout', url: session.url, grantId: open.id };
   }
 
   const stripePriceId = await ensureStripePrice(ctx, price.id);
@@ -211,11 +226,10 @@ export class StripeCheckout implements CheckoutPort {
   }
 }
 
-/** How long a "Connect Discord" link from a success page or email stays valid. */
-export const DISCORD_LINK_TTL_MS = 7 * DAY_MS;
-
-/** The Discord-UX route that links a buyer's Discord account to a grant, with a signed token. */
+/**
+ * The "Connect Discord" link of the Discord-UX part (GET /discord/link?grant=<signed token>), so the
+ * success page and the emails hand out the same link.
+ */
 export function discordLinkUrl(ctx: AppContext, grantId: string): string {
-  const token = ctx.secrets.sign({ purpose: 'discord_link', grantId }, ctx.clock.now() + DISCORD_LINK_TTL_MS);
-  return `${ctx.publicUrl}/discord/link?grant=${encodeURIComponent(token)}`;
+  return grantLinkUrl(ctx, grantId);
 }

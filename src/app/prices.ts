@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import type { Executor } from '../adapters/store/db.js';
 import type { PricesTable } from '../adapters/store/schema.js';
 import { AppError, notFound } from '../core/errors.js';
 import type { AppContext } from './context.js';
@@ -35,7 +36,11 @@ export function requireStripe(ctx: AppContext): StripePort {
  * Product and one Price.
  */
 export async function ensureStripePrice(ctx: AppContext, priceId: string): Promise<string> {
-  const price = await ctx.db.kysely.selectFrom('prices').selectAll().where('id', '=', priceId).executeTakeFirst();
+  const price = await ctx.db.kysely
+    .selectFrom('prices')
+    .selectAll()
+    .where('id', '=', priceId)
+    .executeTakeFirst();
   if (!price) throw notFound('price', priceId);
   if (price.stripe_price_id) return price.stripe_price_id;
   const stripe = requireStripe(ctx);
@@ -87,18 +92,25 @@ export async function ensureStripePrice(ctx: AppContext, priceId: string): Promi
  * the two agree on one-time vs recurring, amount and currency.
  */
 export async function linkStripePrice(ctx: AppContext, priceId: string, stripePriceId: string) {
-  const price = await ctx.db.kysely.selectFrom('prices').selectAll().where('id', '=', priceId).executeTakeFirst();
+  const price = await ctx.db.kysely
+    .selectFrom('prices')
+    .selectAll()
+    .where('id', '=', priceId)
+    .executeTakeFirst();
   if (!price) throw notFound('price', priceId);
   const remote = await requireStripe(ctx).retrievePrice(stripePriceId);
   const problems: string[] = [];
   if (!remote.active) problems.push('the Stripe price is archived');
   if ((remote.recurring !== null) !== (price.kind === 'recurring'))
-    problems.push(`the Stripe price is ${remote.recurring ? 'recurring' : 'one-time'} but this price is ${price.kind}`);
+    problems.push(
+      `the Stripe price is ${remote.recurring ? 'recurring' : 'one-time'} but this price is ${price.kind}`,
+    );
   if (remote.amount !== null && remote.amount !== price.amount)
     problems.push(`amounts differ (${remote.amount} vs ${price.amount})`);
   if (remote.currency.toLowerCase() !== price.currency.toLowerCase())
     problems.push(`currencies differ (${remote.currency} vs ${price.currency})`);
-  if (problems.length) throw new AppError('unprocessable', `cannot link ${stripePriceId}: ${problems.join('; ')}`);
+  if (problems.length)
+    throw new AppError('unprocessable', `cannot link ${stripePriceId}: ${problems.join('; ')}`);
   await ctx.db.kysely
     .updateTable('prices')
     .set({ stripe_price_id: remote.id, stripe_product_id: remote.productId })
@@ -107,9 +119,9 @@ export async function linkStripePrice(ctx: AppContext, priceId: string, stripePr
 }
 
 /** The Rolegate price (and so the entitlement) a Stripe Price id sells; null when not ours. */
-export async function priceByStripeId(ctx: AppContext, stripePriceId: string) {
+export async function priceByStripeId(db: Executor, stripePriceId: string) {
   return (
-    (await ctx.db.kysely
+    (await db
       .selectFrom('prices')
       .selectAll()
       .where('stripe_price_id', '=', stripePriceId)

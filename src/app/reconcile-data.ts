@@ -1,5 +1,6 @@
 import type { Executor } from '../adapters/store/db.js';
-import type { RevokeAction, SyncGrant } from '../core/desired-roles.js';
+import { isLive, type RevokeAction, type SyncGrant } from '../core/desired-roles.js';
+import type { DiscordPort } from './ports/discord.js';
 
 /**
  * Bulk reads for reconcile: everything a server-wide diff needs in a handful of queries, whatever
@@ -157,4 +158,30 @@ export async function writeSyncLog(db: Executor, e: SyncLogEntry): Promise<void>
       created_at: e.at,
     })
     .execute();
+}
+
+/** A port that counts the calls made through it, by method. */
+export function counting(port: DiscordPort, counts: Map<string, number>): DiscordPort {
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+export const reasonFor = (grantId: string | null, cause: string) =>
+  `Rolegate ${grantId ? `grant ${grantId} ` : ''}(${cause})`.slice(0, 500);
+
+export function grantFor(grants: readonly ServerGrant[], roleId: string, now: number): string | null {
+  const live = grants.find((g) => isLive(g, now) && g.entitlement.roleIds.includes(roleId));
+  if (live) return live.id;
+  const past = [...grants]
+    .reverse()
+    .find((g) => g.grantedRoleIds.includes(roleId) || g.entitlement.roleIds.includes(roleId));
+  return past?.id ?? null;
 }

@@ -1,18 +1,20 @@
 import { isLive, planMemberSync } from '../core/desired-roles.js';
 import { FailureError, type Failure } from '../core/failure.js';
 import { roleProblem } from '../core/role-grantability.js';
+import { breakerVerdict, type BreakerLimits } from '../core/reconcile-breaker.js';
 import type { AppContext } from './context.js';
 import { inTransaction } from './context.js';
 import { enqueueMemberSync } from './grants.js';
-import type { DiscordPort } from './ports/discord.js';
 import {
   BREAKER_CODE,
   customersWithToken,
   enforcedRoleIdsOf,
   loadServerGrants,
   pausedByBreaker,
+  counting,
+  grantFor,
+  reasonFor,
   writeSyncLog,
-  type ServerGrant,
 } from './reconcile-data.js';
 import { healServer } from './server-heal.js';
 import {
@@ -35,8 +37,6 @@ import {
  */
 
 export const LIST_PAGE = 1000;
-/** Below this many removals the share rule does not apply: a small server fixing one role is no incident. */
-export const BREAKER_SHARE_MIN_REMOVALS = 10;
 const REPAIR_CONCURRENCY = 16;
 
 export interface ReconcileProgress {
@@ -55,7 +55,12 @@ export interface ReconcileOptions {
   /** Apply removals even when the breaker would stop them (a person looked at the diff). */
   confirmRemovals?: boolean;
   /** Default: RECONCILE_BREAKER_MAX_REMOVALS / RECONCILE_BREAKER_MAX_SHARE from the config. */
-  breaker?: { maxRemovals: number; maxShare: number };
+  breaker?: BreakerLimits;
+  /**
+   * Try List Guild Members even when the intent was recorded as off (a person runs the CLI after
+   * turning it on). Scheduled runs leave it off, so no 403 is repeated every few minutes.
+   */
+  retryMembersIntent?: boolean;
   onProgress?: (p: ReconcileProgress) => void;
 }
 
@@ -102,32 +107,6 @@ interface Task {
   roleId: string;
   action: 'add_role' | 'remove_role';
   grantId: string | null;
-}
-
-/** A port that counts the calls made through it, by method. */
-function counting(port: DiscordPort, counts: Map<string, number>): DiscordPort {
-  return new Proxy(port, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
-
-const reasonFor = (grantId: string | null, cause: string) =>
-  `Rolegate ${grantId ? `grant ${grantId} ` : ''}(${cause})`.slice(0, 500);
-
-function grantFor(grants: readonly ServerGrant[], roleId: string, now: number): string | null {
-  const live = grants.find((g) => isLive(g, now) && g.entitlement.roleIds.includes(roleId));
-  if (live) return live.id;
-  const past = [...grants]
-    .reverse()
-    .find((g) => g.grantedRoleIds.includes(roleId) || g.entitlement.roleIds.includes(roleId));
-  return past?.id ?? null;
 }
 
 export async function reconcileServer(
@@ -269,18 +248,26 @@ export async function reconcileServer(
       });
     }
   };
+  let head = 0; // an index, not shift(): shift is O(n) per call on a long queue
   const runner = async () => {
-    for (let t = queue.shift(); t; t = queue.shift()) await run(t);
+    for (let t = queue[head++]; t; t = queue[head++]) await run(t);
+    head = Math.min(head, queue.length);
+  };
+  const spawn = () => {
+    const p: Promise<void> = runner().finally(() => runners.delete(p));
+    runners.add(p);
   };
   const schedule = (t: Task) => {
     if (dryRun) return;
     queue.push(t);
-    if (runners.size >= REPAIR_CONCURRENCY) return;
-    const p: Promise<void> = runner().finally(() => runners.delete(p));
-    runners.add(p);
+    if (runners.size < REPAIR_CONCURRENCY) spawn();
   };
+  /** Waits until every queued repair ran (a task pushed while the last runner was exiting included). */
   const settle = async () => {
-    while (runners.size) await Promise.all(runners);
+    while (runners.size || head < queue.length) {
+      if (runners.size === 0) spawn();
+      await Promise.all(runners);
+    }
   };
 
   const examine = async (userId: string, roleIds: readonly string[]) => {
@@ -323,7 +310,7 @@ export async function reconcileServer(
 
   // ---- 4. Read the members: 1,000 per call, or one GET per buyer without the members intent. ----
   progress('read');
-  let fallback = server.members_intent !== 1;
+  let fallback = server.members_intent !== 1 && !options.retryMembersIntent;
   if (!fallback) {
     let after: string | undefined;
     for (;;) {
@@ -346,6 +333,16 @@ export async function reconcileServer(
         }
         throw err;
       }
+      if (after === undefined && server.members_intent !== 1) {
+        // The intent is back on (a retried list answered): record it so scheduled runs use it again.
+        report.membersIntent = true;
+        if (!dryRun)
+          await db
+            .updateTable('servers')
+            .set({ members_intent: 1, updated_at: now })
+            .where('id', '=', serverId)
+            .execute();
+      }
       for (const m of page) {
         await examine(m.userId, m.roleIds);
         if (after === undefined || BigInt(m.userId) > BigInt(after)) after = m.userId;
@@ -355,6 +352,7 @@ export async function reconcileServer(
       if (page.length < LIST_PAGE || halt.failure) break;
     }
   }
+  report.listCalls = calls('listMembers');
   if (fallback) {
     const users = [...grantsByUser.keys()].filter((u) => !seen.has(u));
     for (const userId of users) {
@@ -367,7 +365,6 @@ export async function reconcileServer(
       progress('read', users.length);
     }
   }
-  report.listCalls = calls('listMembers');
   report.memberReads = calls('getMember') - healthMemberReads;
 
   // ---- 5. Buyers with a live grant who are not in the server: member sync joins them when it can. ----
@@ -386,15 +383,8 @@ export async function reconcileServer(
 
   // ---- 6. The breaker, then removals. ----
   report.removals = removals.length + kicks.length;
-  const share = report.assignments ? report.removals / report.assignments : 0;
-  const trips =
-    report.removals > breaker.maxRemovals ||
-    (report.removals >= BREAKER_SHARE_MIN_REMOVALS && share > breaker.maxShare);
-  if (trips && !options.confirmRemovals) {
-    const reason =
-      `Reconcile stopped before removing ${report.removals} managed roles (${(share * 100).toFixed(1)}% of ${report.assignments}) in one run: ` +
-      `more than the safety limit (${breaker.maxRemovals} roles or ${(breaker.maxShare * 100).toFixed(0)}%). ` +
-      `Check this server's entitlements and grants; if the removals are right, run \`rolegate reconcile --server ${serverId} --confirm-removals\`.`;
+  const reason = breakerVerdict(report.removals, report.assignments, breaker, serverId);
+  if (reason && !options.confirmRemovals) {
     report.skippedByBreaker = true;
     report.outcome = 'breaker';
     report.pauseReason = reason;
@@ -429,6 +419,20 @@ export async function reconcileServer(
     for (const userId of kicks) toSync.add(userId);
   }
   if (halt.unexpected) throw halt.unexpected;
+  // Grants that changed after the bulk load may have made this run's plan stale (a revoke whose
+  // sync already ran, a purchase): re-sync those members so the newest grants have the last word.
+  if (!dryRun && report.drift.length) {
+    const changed = await db
+      .selectFrom('grants')
+      .innerJoin('customers', 'customers.id', 'grants.customer_id')
+      .select('customers.discord_user_id as userId')
+      .distinct()
+      .where('grants.server_id', '=', serverId)
+      .where('grants.updated_at', '>=', now)
+      .where('customers.discord_user_id', 'is not', null)
+      .execute();
+    for (const { userId } of changed) if (userId) toSync.add(userId);
+  }
   const halted = halt.failure;
   if (halted) {
     report.outcome = 'paused';

@@ -61,7 +61,11 @@ export async function recordPaymentIntents(
  * once cannot let the older answer overwrite the newer one. On PostgreSQL the upsert also holds the
  * row lock until commit, which serializes concurrent processing of one object.
  */
-export async function claimFreshSnapshot(db: Executor, objectId: string, requestedAt: number): Promise<boolean> {
+export async function claimFreshSnapshot(
+  db: Executor,
+  objectId: string,
+  requestedAt: number,
+): Promise<boolean> {
   const r = await db
     .insertInto('stripe_object_syncs')
     .values({ object_id: objectId, requested_at: requestedAt })
@@ -80,7 +84,14 @@ export async function patchGrant(
   db: Executor,
   grant: GrantRow,
   patch: Partial<
-    Pick<GrantRow, 'stripe_status' | 'stripe_event_created' | 'stripe_subscription_id' | 'stripe_checkout_session_id' | 'status_reason'>
+    Pick<
+      GrantRow,
+      | 'stripe_status'
+      | 'stripe_event_created'
+      | 'stripe_subscription_id'
+      | 'stripe_checkout_session_id'
+      | 'status_reason'
+    >
   >,
   now: number,
 ): Promise<GrantRow> {

@@ -3,9 +3,16 @@ import { DAY_MS } from '../core/clock.js';
 import type { GrantEvent } from '../core/grant-state.js';
 import { inTransaction, type AppContext, type Tx } from './context.js';
 import { applyGrantEvent, enqueueSyncForGrant, type GrantRow } from './grants.js';
+import { enqueuePaymentFailedReminder } from './reminders.js';
 import type { SubscriptionSnapshot } from './ports/stripe.js';
 import { priceByStripeId, requireStripe } from './prices.js';
-import { claimFreshSnapshot, grantById, grantBySubscription, patchGrant, recordPaymentIntents } from './stripe-grants.js';
+import {
+  claimFreshSnapshot,
+  grantById,
+  grantBySubscription,
+  patchGrant,
+  recordPaymentIntents,
+} from './stripe-grants.js';
 
 /**
  * Subscriptions and Checkout Sessions → grants. Every decision is taken from the object as Stripe
@@ -48,7 +55,8 @@ export function decideSubscription(
     case 'canceled':
       return { event: 'revoke', reason: 'subscription_canceled' };
     case 'incomplete_expired':
-      if (g.status === 'pending' && !active) return { event: 'payment_failed', reason: 'first_payment_failed' };
+      if (g.status === 'pending' && !active)
+        return { event: 'payment_failed', reason: 'first_payment_failed' };
       if (g.status === 'failed' && !active) return { event: null };
       return { event: 'revoke', reason: 'incomplete_expired' };
     case 'trialing':
@@ -88,9 +96,10 @@ async function grantForSubscription(ctx: AppContext, tx: Tx, sub: SubscriptionSn
 }
 
 /** The plan change a subscription's items imply: the entitlement of its (first known) price. */
-async function planOf(ctx: AppContext, sub: SubscriptionSnapshot) {
+async function planOf(tx: Tx, sub: SubscriptionSnapshot) {
   for (const priceId of sub.priceIds) {
-    const price = await priceByStripeId(ctx, priceId);
+    // Inside the transaction: on SQLite another handle would wait for this transaction's connection.
+    const price = await priceByStripeId(tx.db, priceId);
     if (price) return price;
   }
   return null;
@@ -123,7 +132,7 @@ export async function applySubscription(
   if (grant.status === 'revoked') return grant;
 
   // Plan change: the grant follows the entitlement of the new price (its roles swap on sync).
-  const plan = await planOf(ctx, sub);
+  const plan = await planOf(tx, sub);
   const moved = plan !== null && plan.entitlement_id !== grant.entitlement_id;
   if (moved && plan) {
     const target = await tx.db
@@ -134,7 +143,11 @@ export async function applySubscription(
     if (target.server_id !== grant.server_id) {
       // The old server must lose the roles: sync it before the grant leaves it.
       await enqueueSyncForGrant(tx, grant, `grant:${grant.id}`);
-      await tx.db.updateTable('grants').set({ server_id: target.server_id }).where('id', '=', grant.id).execute();
+      await tx.db
+        .updateTable('grants')
+        .set({ server_id: target.server_id })
+        .where('id', '=', grant.id)
+        .execute();
     }
   }
 
@@ -155,6 +168,7 @@ export async function applySubscription(
       runAt: grant.grace_ends_at,
       dedupeKey: `grace:${grant.id}:${grant.grace_ends_at}`,
     });
+    await enqueuePaymentFailedReminder(tx, grant); // one email per grace period (reminders.ts)
   }
   return grant;
 }
@@ -231,11 +245,15 @@ export async function syncCheckoutSession(
       now,
     );
     if (g.status === 'revoked') return g;
-    const pendingUnpaid = g.active === 0 && (g.status === 'pending' || g.status === 'failed') && g.delivered_at === null;
+    const pendingUnpaid =
+      g.active === 0 && (g.status === 'pending' || g.status === 'failed') && g.delivered_at === null;
 
     if (session.status === 'expired') {
       if (pendingUnpaid && !session.subscriptionId)
-        g = await applyGrantEvent(ctx, tx, g.id, 'revoke', { cause: `grant:${g.id}`, reason: 'checkout_expired' });
+        g = await applyGrantEvent(ctx, tx, g.id, 'revoke', {
+          cause: `grant:${g.id}`,
+          reason: 'checkout_expired',
+        });
       return g;
     }
     if (session.mode === 'subscription') return g; // the subscription decides, below
@@ -248,7 +266,9 @@ export async function syncCheckoutSession(
         .where('id', '=', g.entitlement_id)
         .executeTakeFirstOrThrow();
       const endsAt =
-        entitlement.access_kind === 'days' && entitlement.access_days ? now + entitlement.access_days * DAY_MS : null;
+        entitlement.access_kind === 'days' && entitlement.access_days
+          ? now + entitlement.access_days * DAY_MS
+          : null;
       return applyGrantEvent(ctx, tx, g.id, 'activate', {
         cause: `grant:${g.id}`,
         reason: 'paid',

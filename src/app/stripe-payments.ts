@@ -85,6 +85,8 @@ export async function syncDispute(ctx: AppContext, disputeId: string) {
   if (!dispute.paymentIntentId) return null;
   const found = await grantForPaymentIntent(ctx, dispute.paymentIntentId);
   if (!found) return null;
+  // A win lifts the hold only when no other payment of the grant is still disputed.
+  const otherOpen = DISPUTE_WON.has(dispute.status) ? await otherOpenDispute(ctx, found, dispute.id) : false;
   const after = await inTransaction(ctx, async (tx) => {
     const g = await grantById(tx.db, found.id);
     if (!g || !(await claimFreshSnapshot(tx.db, dispute.id, requestedAt))) return g;
@@ -95,8 +97,9 @@ export async function syncDispute(ctx: AppContext, disputeId: string) {
       return applyGrantEvent(ctx, tx, g.id, 'revoke', { cause, reason: 'dispute_lost' });
     }
     if (DISPUTE_WON.has(dispute.status)) {
-      if (!policy.restore_on_dispute_won) return g;
-      if (isDisputeHold(g)) return applyGrantEvent(ctx, tx, g.id, 'restore', { cause, reason: 'dispute_won' });
+      if (!policy.restore_on_dispute_won || otherOpen) return g;
+      if (isDisputeHold(g))
+        return applyGrantEvent(ctx, tx, g.id, 'restore', { cause, reason: 'dispute_won' });
       if (g.status === 'revoked' && g.status_reason === 'dispute') return reissue(ctx, tx, g);
       return g;
     }
@@ -109,6 +112,17 @@ export async function syncDispute(ctx: AppContext, disputeId: string) {
   if (after?.stripe_subscription_id && after.status !== 'revoked' && DISPUTE_WON.has(dispute.status))
     await syncSubscription(ctx, after.stripe_subscription_id);
   return after;
+}
+
+const DISPUTE_CLOSED = new Set([...DISPUTE_WON, 'lost']);
+
+async function otherOpenDispute(ctx: AppContext, grant: GrantRow, disputeId: string): Promise<boolean> {
+  const stripe = requireStripe(ctx);
+  for (const pi of JSON.parse(grant.stripe_payment_intents) as string[]) {
+    const disputes = await stripe.listDisputes(pi);
+    if (disputes.some((d) => d.id !== disputeId && !DISPUTE_CLOSED.has(d.status))) return true;
+  }
+  return false;
 }
 
 /**
@@ -132,7 +146,11 @@ async function reissue(ctx: AppContext, tx: Tx, old: GrantRow): Promise<GrantRow
     cause: `grant:${old.id}`,
   });
   const intents = JSON.parse(old.stripe_payment_intents) as string[];
-  await tx.db.updateTable('grant_payment_intents').set({ grant_id: fresh.id }).where('grant_id', '=', old.id).execute();
+  await tx.db
+    .updateTable('grant_payment_intents')
+    .set({ grant_id: fresh.id })
+    .where('grant_id', '=', old.id)
+    .execute();
   await tx.db
     .updateTable('grants')
     .set({ stripe_payment_intents: JSON.stringify(intents), stripe_status: old.stripe_status })

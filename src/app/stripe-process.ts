@@ -76,7 +76,12 @@ export async function processStripeEvent(ctx: AppContext, payload: unknown): Pro
   try {
     await applyStripeEvent(ctx, { type: e.type, created: e.created, objectId });
   } catch (err) {
-    await markEvent(ctx.db.kysely, eventId, ctx.clock.now(), err instanceof Error ? err.message : String(err));
+    await markEvent(
+      ctx.db.kysely,
+      eventId,
+      ctx.clock.now(),
+      err instanceof Error ? err.message : String(err),
+    );
     throw err;
   }
   await markEvent(ctx.db.kysely, eventId, ctx.clock.now(), null);

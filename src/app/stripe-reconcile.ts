@@ -24,7 +24,13 @@ export interface StripeReconcileReport {
  */
 export async function reconcileStripe(ctx: AppContext, options: { limit?: number } = {}) {
   const stripe = ctx.ports.stripe;
-  const report: StripeReconcileReport = { subscriptions: 0, sessions: 0, undeliveredEvents: 0, newEvents: 0, errors: [] };
+  const report: StripeReconcileReport = {
+    subscriptions: 0,
+    sessions: 0,
+    undeliveredEvents: 0,
+    newEvents: 0,
+    errors: [],
+  };
   if (!stripe) return report;
   const limit = options.limit ?? 5000;
   const subs = await ctx.db.kysely
@@ -71,6 +77,7 @@ export async function reconcileStripe(ctx: AppContext, options: { limit?: number
   } catch (err) {
     report.errors.push(`events: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (report.errors.length) ctx.log.warn({ errors: report.errors.slice(0, 20) }, 'stripe reconcile had errors');
+  if (report.errors.length)
+    ctx.log.warn({ errors: report.errors.slice(0, 20) }, 'stripe reconcile had errors');
   return report;
 }

@@ -12,5 +12,12 @@ export async function runExtraCommand(
 ): Promise<boolean> {
   if (_command === 'discord')
     return (await import('./discord.js')).runDiscordCommand(_sub, _rest, _config()).then(() => true);
+  if (_command === 'reconcile')
+    return (await import('./reconcile.js'))
+      .runReconcileCommand(
+        [_sub, ..._rest].filter((a): a is string => a !== undefined),
+        _config(),
+      )
+      .then(() => true);
   return false;
 }

@@ -12,6 +12,7 @@ import {
   runMemberSyncJob,
 } from '../app/server-heal.js';
 import { discordUxJobHandlers, discordUxPeriodicTasks } from '../app/discord-ux-jobs.js';
+import { reconcileJobHandlers, reconcilePeriodicTasks } from '../app/reconcile-jobs.js';
 import type { JobHandler } from './worker.js';
 import type { PeriodicTask } from './scheduler.js';
 
@@ -20,6 +21,7 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
   return {
     ...stripeJobHandlers(ctx),
     ...discordUxJobHandlers(ctx),
+    ...reconcileJobHandlers(ctx),
     [GRANT_EXPIRE_JOB]: (payload) => expireGrant(ctx, payload),
     [MEMBER_SYNC_JOB]: (payload) => runMemberSyncJob(ctx, payload),
     [SERVERS_HEAL_JOB]: async () => void (await healPausedServers(ctx)),
@@ -37,5 +39,6 @@ export function periodicTasks(ctx: AppContext): PeriodicTask[] {
     { name: SERVERS_HEAL_JOB, everyMs: SERVERS_HEAL_EVERY_MS, kind: SERVERS_HEAL_JOB },
     ...stripePeriodicTasks(ctx),
     ...discordUxPeriodicTasks(),
+    ...reconcilePeriodicTasks(ctx),
   ];
 }

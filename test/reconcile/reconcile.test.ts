@@ -22,13 +22,18 @@ for (const dialect of backends as Dialect[]) {
       await w.stop();
     });
 
-    const roles = (shop: Shop, userId: string) => [...(w.discord.getMember(shop.guildId, userId)?.roles ?? [])].sort();
+    const roles = (shop: Shop, userId: string) =>
+      [...(w.discord.getMember(shop.guildId, userId)?.roles ?? [])].sort();
     const requests = (guildId: string, route: string, method?: string) =>
       w.discord.requestLog.filter(
         (r) => r.route === route && r.path.includes(guildId) && (method === undefined || r.method === method),
       );
     const serverRow = (shop: Shop) =>
-      w.ctx.db.kysely.selectFrom('servers').selectAll().where('id', '=', shop.serverId).executeTakeFirstOrThrow();
+      w.ctx.db.kysely
+        .selectFrom('servers')
+        .selectAll()
+        .where('id', '=', shop.serverId)
+        .executeTakeFirstOrThrow();
     const reconcileLog = (shop: Shop) =>
       w.ctx.db.kysely
         .selectFrom('sync_log')
@@ -61,7 +66,13 @@ for (const dialect of backends as Dialect[]) {
       const report = await reconcileServer(w.ctx, shop.serverId);
       expect(roles(shop, a.userId)).toEqual([shop.roles[0]]);
       expect(report.drift).toEqual([{ userId: a.userId, add: [shop.roles[0]], remove: [] }]);
-      expect(report).toMatchObject({ outcome: 'done', listCalls: 1, writeCalls: 1, memberReads: 0, repaired: 1 });
+      expect(report).toMatchObject({
+        outcome: 'done',
+        listCalls: 1,
+        writeCalls: 1,
+        memberReads: 0,
+        repaired: 1,
+      });
       expect(requests(shop.guildId, LIST_ROUTE, 'GET')).toHaveLength(1);
       expect(requests(shop.guildId, ROLE_ROUTE).map((r) => r.method)).toEqual(['PUT']);
       expect(requests(shop.guildId, ROLE_ROUTE)[0]?.auditLogReason).toContain('reconcile');
@@ -103,6 +114,50 @@ for (const dialect of backends as Dialect[]) {
       expect(roles(shop, a.userId)).toEqual([shop.roles[0]]);
     });
 
+    it('queues a member sync that joins a paying buyer who is not in the server when their token is at hand', async () => {
+      const shop = await newShop(w);
+      const ent = await entitlement(w, shop, [shop.roles[0] ?? '']);
+      const linked = await buyer(w, shop, false);
+      const unlinked = await buyer(w, shop, false);
+      await grant(w, ent, linked.customerId);
+      await grant(w, ent, unlinked.customerId);
+      await w.ctx.db.kysely.deleteFrom('jobs').execute(); // the purchase's own syncs were lost
+      const redirectUri = 'http://127.0.0.1/discord/link/callback';
+      const code = w.discord.authorizeCode({
+        userId: linked.userId,
+        scope: 'identify guilds.join',
+        redirectUri,
+      });
+      const tokens = await w.ctx.ports.discord!.exchangeCode(code, redirectUri);
+      const now = Date.now();
+      await w.ctx.db.kysely
+        .insertInto('discord_links')
+        .values({
+          customer_id: linked.customerId,
+          discord_user_id: linked.userId,
+          username: null,
+          access_token_enc: w.ctx.secrets.encrypt(tokens.accessToken),
+          refresh_token_enc: w.ctx.secrets.encrypt(tokens.refreshToken),
+          token_expires_at: now + tokens.expiresIn * 1000,
+          scope: tokens.scope,
+          token_invalid_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      const report = await reconcileServer(w.ctx, shop.serverId);
+      expect(report.drift).toEqual(
+        expect.arrayContaining([
+          { userId: linked.userId, add: [], remove: [], join: true },
+          { userId: unlinked.userId, add: [], remove: [], join: true },
+        ]),
+      );
+      expect(report.queuedSyncs).toBe(1);
+      await drain(w);
+      expect(roles(shop, linked.userId)).toEqual([shop.roles[0]]);
+      expect(w.discord.getMember(shop.guildId, unlinked.userId)).toBeNull();
+    });
+
     it('falls back to one GET per buyer when the members intent is off, and remembers it', async () => {
       const { shop, buyers } = await shopWithBuyers(2);
       const [a] = buyers;
@@ -121,6 +176,11 @@ for (const dialect of backends as Dialect[]) {
         // Known to be off: no more 403s spent on List Guild Members.
         expect(second).toMatchObject({ listCalls: 0, memberReads: 2, writeCalls: 0 });
         expect(w.discord.invalidRequestCount).toBe(0);
+        // The merchant turns the intent on and runs the CLI, which tries the list again.
+        w.discord.setMembersIntent(true);
+        const third = await reconcileServer(w.ctx, shop.serverId, { retryMembersIntent: true });
+        expect(third).toMatchObject({ membersIntent: true, listCalls: 1, memberReads: 0 });
+        expect((await serverRow(shop)).members_intent).toBe(1);
       } finally {
         w.discord.setMembersIntent(true);
       }
@@ -129,10 +189,21 @@ for (const dialect of backends as Dialect[]) {
     it('trips the breaker instead of removing many roles: removes nothing, pauses with the reason, and stays paused through heal', async () => {
       const { shop, buyers } = await shopWithBuyers(12);
       // A bad import or bug marks every grant inactive without telling anyone.
-      await w.ctx.db.kysely.updateTable('grants').set({ active: 0 }).where('server_id', '=', shop.serverId).execute();
+      await w.ctx.db.kysely
+        .updateTable('grants')
+        .set({ active: 0 })
+        .where('server_id', '=', shop.serverId)
+        .execute();
       w.discord.resetCounters();
-      const report = await reconcileServer(w.ctx, shop.serverId, { breaker: { maxRemovals: 5, maxShare: 0.5 } });
-      expect(report).toMatchObject({ outcome: 'breaker', skippedByBreaker: true, removals: 12, writeCalls: 0 });
+      const report = await reconcileServer(w.ctx, shop.serverId, {
+        breaker: { maxRemovals: 5, maxShare: 0.5 },
+      });
+      expect(report).toMatchObject({
+        outcome: 'breaker',
+        skippedByBreaker: true,
+        removals: 12,
+        writeCalls: 0,
+      });
       expect(requests(shop.guildId, ROLE_ROUTE)).toEqual([]);
       for (const b of buyers) expect(roles(shop, b.userId)).toEqual([shop.roles[0]]);
       const server = await serverRow(shop);
@@ -155,9 +226,24 @@ for (const dialect of backends as Dialect[]) {
 
     it('trips the breaker on the share of assignments even under the count limit', async () => {
       const { shop } = await shopWithBuyers(20);
-      const holders = await w.ctx.db.kysely.selectFrom('grants').select('id').where('server_id', '=', shop.serverId).limit(11).execute();
-      await w.ctx.db.kysely.updateTable('grants').set({ active: 0 }).where('id', 'in', holders.map((h) => h.id)).execute();
-      const report = await reconcileServer(w.ctx, shop.serverId, { breaker: { maxRemovals: 50, maxShare: 0.1 } });
+      const holders = await w.ctx.db.kysely
+        .selectFrom('grants')
+        .select('id')
+        .where('server_id', '=', shop.serverId)
+        .limit(11)
+        .execute();
+      await w.ctx.db.kysely
+        .updateTable('grants')
+        .set({ active: 0 })
+        .where(
+          'id',
+          'in',
+          holders.map((h) => h.id),
+        )
+        .execute();
+      const report = await reconcileServer(w.ctx, shop.serverId, {
+        breaker: { maxRemovals: 50, maxShare: 0.1 },
+      });
       expect(report).toMatchObject({ skippedByBreaker: true, removals: 11, assignments: 20, writeCalls: 0 });
     });
 
@@ -204,7 +290,8 @@ for (const dialect of backends as Dialect[]) {
     it('uses exactly the minimum of calls: one list call per 1,000 members and one call per drifted role', async () => {
       const shop = await newShop(w);
       const ent = await entitlement(w, shop, [shop.roles[0] ?? '', shop.roles[1] ?? ''], { enforce: true });
-      for (let i = 0; i < 2400; i++) w.discord.addMember(shop.guildId, w.discord.createUser({ username: `m${i}` }).id);
+      for (let i = 0; i < 2400; i++)
+        w.discord.addMember(shop.guildId, w.discord.createUser({ username: `m${i}` }).id);
       const paying = [];
       for (let i = 0; i < 5; i++) {
         const b = await buyer(w, shop);
@@ -212,7 +299,8 @@ for (const dialect of backends as Dialect[]) {
         paying.push(b);
       }
       await drain(w);
-      for (const b of paying.slice(0, 3)) w.discord.setMemberRoles(shop.guildId, b.userId, [shop.roles[1] ?? '']);
+      for (const b of paying.slice(0, 3))
+        w.discord.setMemberRoles(shop.guildId, b.userId, [shop.roles[1] ?? '']);
       const stranger = w.discord.createUser({ username: 'stranger' }).id;
       w.discord.addMember(shop.guildId, stranger, [shop.roles[0] ?? '', shop.roles[1] ?? '']);
       w.discord.resetCounters();

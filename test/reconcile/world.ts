@@ -5,13 +5,18 @@ import { DiscordRestAdapter } from '../../src/adapters/discord/rest.js';
 import type { Dialect } from '../../src/adapters/store/db.js';
 import { loadConfig } from '../../src/config.js';
 import { inTransaction, type AppContext } from '../../src/app/context.js';
+import type { MailPort } from '../../src/app/ports.js';
 import { createGrant } from '../../src/app/grants.js';
 import { refreshServer } from '../../src/app/servers.js';
 import { newId } from '../../src/core/ids.js';
 import { buildHandlers } from '../../src/jobs/handlers.js';
-import { claimJobs, completeJob } from '../../src/jobs/queue.js';
+import { claimJobs, completeJob, failJob } from '../../src/jobs/queue.js';
 import { startRolegate, type Rolegate } from '../../src/main/app.js';
-import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '../../src/sandbox/discord/index.js';
+import {
+  startLocalDiscord,
+  type LocalDiscord,
+  type StartLocalDiscordOptions,
+} from '../../src/sandbox/discord/index.js';
 import { dropDatabase, freshDatabaseUrl } from '../helpers/db.js';
 
 /**
@@ -27,7 +32,7 @@ export interface World {
 
 export async function startWorld(
   dialect: Dialect,
-  options: { localDiscord?: StartLocalDiscordOptions; env?: Record<string, string> } = {},
+  options: { localDiscord?: StartLocalDiscordOptions; env?: Record<string, string>; mail?: MailPort } = {},
 ): Promise<World> {
   const discord = await startLocalDiscord(options.localDiscord);
   const url = await freshDatabaseUrl(dialect);
@@ -55,7 +60,7 @@ export async function startWorld(
   const app = await startRolegate({
     config,
     run: { http: false, worker: false, scheduler: false },
-    ports: { discord: adapter },
+    ports: { discord: adapter, ...(options.mail ? { mail: options.mail } : {}) },
   });
   return {
     discord,
@@ -80,7 +85,10 @@ export interface Shop {
 /** A guild with `roleCount` roles below the bot, connected as a server (snapshot read from Discord). */
 export async function newShop(w: World, roleCount = 3, membersIntent = true): Promise<Shop> {
   const guild = w.discord.createGuild({ name: 'Shop' });
-  const roles = Array.from({ length: roleCount }, (_, i) => w.discord.createRole(guild.id, { name: `R${i}` }).id);
+  const roles = Array.from(
+    { length: roleCount },
+    (_, i) => w.discord.createRole(guild.id, { name: `R${i}` }).id,
+  );
   const now = Date.now();
   const serverId = newId('server', now);
   await w.ctx.db.kysely
@@ -113,7 +121,11 @@ export async function entitlement(
   w: World,
   shop: Shop,
   roleIds: string[],
-  options: { enforce?: boolean; revokeAction?: 'remove_roles' | 'kick' | 'keep' | 'swap'; fallbackRoleId?: string } = {},
+  options: {
+    enforce?: boolean;
+    revokeAction?: 'remove_roles' | 'kick' | 'keep' | 'swap';
+    fallbackRoleId?: string;
+  } = {},
 ): Promise<string> {
   const now = Date.now();
   const id = newId('entitlement', now);
@@ -145,19 +157,37 @@ export async function entitlement(
 }
 
 /** A Discord user with a customer linked to them (no OAuth token), in the guild unless told otherwise. */
-export async function buyer(w: World, shop: Shop, inGuild = true): Promise<{ userId: string; customerId: string }> {
+export async function buyer(
+  w: World,
+  shop: Shop,
+  inGuild = true,
+  email: string | null = null,
+): Promise<{ userId: string; customerId: string }> {
   const userId = w.discord.createUser({ username: 'buyer' }).id;
   if (inGuild) w.discord.addMember(shop.guildId, userId);
   const now = Date.now();
   const customerId = newId('customer', now);
   await w.ctx.db.kysely
     .insertInto('customers')
-    .values({ id: customerId, email: null, name: null, stripe_customer_id: null, discord_user_id: userId, created_at: now, updated_at: now })
+    .values({
+      id: customerId,
+      email,
+      name: null,
+      stripe_customer_id: null,
+      discord_user_id: userId,
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
   return { userId, customerId };
 }
 
-export async function grant(w: World, entitlementId: string, customerId: string, active = true): Promise<string> {
+export async function grant(
+  w: World,
+  entitlementId: string,
+  customerId: string,
+  active = true,
+): Promise<string> {
   const row = await inTransaction(w.ctx, (tx) =>
     createGrant(w.ctx, tx, { entitlementId, customerId, source: 'manual', active, cause: 'test' }),
   );
@@ -177,14 +207,14 @@ export async function drain(w: World, rounds = 5): Promise<void> {
       const handler = handlers[job.kind];
       try {
         if (handler && job.kind !== 'webhook.deliver')
-          await handler(JSON.parse(job.payload), { job, worker: 'test-drain', signal: new AbortController().signal });
+          await handler(JSON.parse(job.payload), {
+            job,
+            worker: 'test-drain',
+            signal: new AbortController().signal,
+          });
         await completeJob(w.ctx.db.kysely, job, 'test-drain');
-      } catch {
-        await w.ctx.db.kysely
-          .updateTable('jobs')
-          .set({ status: 'queued', locked_by: null, locked_until: null })
-          .where('id', '=', job.id)
-          .execute();
+      } catch (err) {
+        await failJob(w.ctx.db.kysely, job, 'test-drain', String(err));
       }
     }
   }

@@ -19,16 +19,28 @@ describe('what a subscription status means for its grant', () => {
   });
 
   it('active activates a pending grant and restores a suspended one', () => {
-    expect(decideSubscription(grant({ status: 'pending', active: 0, delivered_at: null }), 'active', 3, now).event).toBe(
-      'activate',
-    );
-    expect(decideSubscription(grant({ status: 'suspended', active: 0, status_reason: 'subscription_unpaid' }), 'active', 3, now).event).toBe(
-      'restore',
-    );
+    expect(
+      decideSubscription(grant({ status: 'pending', active: 0, delivered_at: null }), 'active', 3, now).event,
+    ).toBe('activate');
+    expect(
+      decideSubscription(
+        grant({ status: 'suspended', active: 0, status_reason: 'subscription_unpaid' }),
+        'active',
+        3,
+        now,
+      ).event,
+    ).toBe('restore');
   });
 
   it('active does not lift a suspension made for an open dispute', () => {
-    expect(decideSubscription(grant({ status: 'suspended', active: 0, status_reason: 'dispute' }), 'active', 3, now).event).toBeNull();
+    expect(
+      decideSubscription(
+        grant({ status: 'suspended', active: 0, status_reason: 'dispute' }),
+        'active',
+        3,
+        now,
+      ).event,
+    ).toBeNull();
   });
 
   it('past_due keeps access and starts a grace period of the entitlement grace days', () => {

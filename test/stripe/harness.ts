@@ -17,7 +17,10 @@ export interface StripeWorld {
   stop(): Promise<void>;
 }
 
-export async function startStripeWorld(dialect: Dialect, options: { worker?: boolean } = {}): Promise<StripeWorld> {
+export async function startStripeWorld(
+  dialect: Dialect,
+  options: { worker?: boolean } = {},
+): Promise<StripeWorld> {
   const ls = await startLocalStripe({ sweepIntervalMs: null });
   const secret = `whsec_${randomBytes(24).toString('hex')}`;
   const t = await startTestApp({
@@ -102,12 +105,23 @@ export async function seedOffer(w: Pick<StripeWorld, 't' | 'serverId'>, o: Offer
 }
 
 export async function grantRow(w: Pick<StripeWorld, 't'>, id: string) {
-  return w.t.app.ctx.db.kysely.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  return w.t.app.ctx.db.kysely
+    .selectFrom('grants')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 }
 
 /** Starts a checkout through the API; returns the grant and the Stripe session id. */
-export async function startCheckout(w: StripeWorld, entitlementId: string, email = `buyer-${randomBytes(3).toString('hex')}@example.com`) {
-  const res = await w.t.api('/api/checkout-sessions', { method: 'POST', body: { entitlement_id: entitlementId, email } });
+export async function startCheckout(
+  w: StripeWorld,
+  entitlementId: string,
+  email = `buyer-${randomBytes(3).toString('hex')}@example.com`,
+) {
+  const res = await w.t.api('/api/checkout-sessions', {
+    method: 'POST',
+    body: { entitlement_id: entitlementId, email },
+  });
   if (res.status !== 200) throw new Error(`checkout failed: ${res.status} ${JSON.stringify(res.body)}`);
   const grantId = res.body.grant_id as string;
   const g = await grantRow(w, grantId);

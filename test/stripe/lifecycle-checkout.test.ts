@@ -50,7 +50,11 @@ await eachBackend('checkout lifecycle', (world) => {
     await settle(w);
     w.ls.simulator.asyncPaymentFailed(sessionId);
     await settle(w);
-    expect(await grantRow(w, grantId)).toMatchObject({ active: 0, status: 'failed', last_error_owner: 'customer' });
+    expect(await grantRow(w, grantId)).toMatchObject({
+      active: 0,
+      status: 'failed',
+      last_error_owner: 'customer',
+    });
   });
 
   it('checkout.session.expired closes the unpaid pending grant', async () => {
@@ -59,14 +63,21 @@ await eachBackend('checkout lifecycle', (world) => {
     const { grantId, sessionId } = await startCheckout(w, entitlementId);
     w.ls.simulator.expireSession(sessionId);
     await settle(w);
-    expect(await grantRow(w, grantId)).toMatchObject({ active: 0, status: 'revoked', status_reason: 'checkout_expired' });
+    expect(await grantRow(w, grantId)).toMatchObject({
+      active: 0,
+      status: 'revoked',
+      status_reason: 'checkout_expired',
+    });
   });
 
   it('a buyer who already holds the entitlement is sent to the billing portal, not a second checkout', async () => {
     const w = world();
     const { entitlementId } = await seedOffer(w, { access: 'subscription' });
     const { email } = await buy(w, entitlementId);
-    const res = await w.t.api('/api/checkout-sessions', { method: 'POST', body: { entitlement_id: entitlementId, email } });
+    const res = await w.t.api('/api/checkout-sessions', {
+      method: 'POST',
+      body: { entitlement_id: entitlementId, email },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ kind: 'portal', grant_id: null });
   });

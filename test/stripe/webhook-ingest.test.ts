@@ -29,7 +29,11 @@ for (const dialect of backends) {
       t = await startTestApp({
         dialect,
         worker: false,
-        env: { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: secret, STRIPE_API_URL: 'http://127.0.0.1:9' },
+        env: {
+          STRIPE_SECRET_KEY: 'sk_test_x',
+          STRIPE_WEBHOOK_SECRET: secret,
+          STRIPE_API_URL: 'http://127.0.0.1:9',
+        },
       });
     });
     afterAll(async () => t?.stop());
@@ -37,12 +41,18 @@ for (const dialect of backends) {
     const send = (body: string, signature?: string) =>
       fetch(`${t.url}/webhooks/stripe`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(signature ? { 'stripe-signature': signature } : {}),
+        },
         body,
       });
     const counts = async () => {
       const db = t.app.ctx.db.kysely;
-      const inbox = await db.selectFrom('inbox_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const inbox = await db
+        .selectFrom('inbox_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       const jobs = await db
         .selectFrom('jobs')
         .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -62,7 +72,10 @@ for (const dialect of backends) {
     it('rejects a signature made with another secret with 400 and stores nothing', async () => {
       const before = await counts();
       const body = event();
-      const res = await send(body, sdk.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_wrong' }));
+      const res = await send(
+        body,
+        sdk.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_wrong' }),
+      );
       expect(res.status).toBe(400);
       expect(await counts()).toEqual(before);
     });
@@ -78,7 +91,10 @@ for (const dialect of backends) {
       const before = await counts();
       const body = event();
       const timestamp = Math.floor(Date.now() / 1000) - 301;
-      const res = await send(body, sdk.webhooks.generateTestHeaderString({ payload: body, secret, timestamp }));
+      const res = await send(
+        body,
+        sdk.webhooks.generateTestHeaderString({ payload: body, secret, timestamp }),
+      );
       expect(res.status).toBe(400);
       expect(await counts()).toEqual(before);
     });

@@ -48,8 +48,7 @@ export function createStripeSdk(options: Pick<StripeClientOptions, 'secretKey' |
 const idOf = (value: string | { id: string } | null | undefined): string | null =>
   value == null ? null : typeof value === 'string' ? value : value.id;
 
-const ms = (seconds: number | null | undefined): number | null =>
-  seconds == null ? null : seconds * 1000;
+const ms = (seconds: number | null | undefined): number | null => (seconds == null ? null : seconds * 1000);
 
 /**
  * Maps a Stripe SDK error to a classified failure: connection problems, 429 and 5xx are `retry`;
@@ -68,7 +67,11 @@ export function classifyStripeError(err: unknown): Failure {
       return { owner: 'retry', code: 'stripe_unavailable', message: `Stripe: ${err.message}` };
     }
     if (status === 401 || status === 403) {
-      return { owner: 'merchant', code: 'stripe_auth', message: `Stripe rejected the API key: ${err.message}` };
+      return {
+        owner: 'merchant',
+        code: 'stripe_auth',
+        message: `Stripe rejected the API key: ${err.message}`,
+      };
     }
     if (status === 404) return { owner: 'bug', code: 'stripe_not_found', message: `Stripe: ${err.message}` };
     return { owner: 'bug', code: err.code ?? 'stripe_invalid_request', message: `Stripe: ${err.message}` };
@@ -279,6 +282,18 @@ export class StripeClient implements StripePort {
         paymentIntentId: idOf(d.payment_intent),
         chargeId: idOf(d.charge),
       };
+    });
+  }
+
+  listDisputes(paymentIntentId: string): Promise<DisputeSnapshot[]> {
+    return call(async () => {
+      const page = await this.sdk.disputes.list({ payment_intent: paymentIntentId, limit: 100 });
+      return page.data.map((d) => ({
+        id: d.id,
+        status: d.status,
+        paymentIntentId: idOf(d.payment_intent),
+        chargeId: idOf(d.charge),
+      }));
     });
   }
 

@@ -137,6 +137,8 @@ export interface StripePort {
   retrieveInvoice(id: string): Promise<InvoiceSnapshot>;
   retrieveCharge(id: string): Promise<ChargeSnapshot>;
   retrieveDispute(id: string): Promise<DisputeSnapshot>;
+  /** Every dispute of a payment intent (a grant paid by several charges can have several). */
+  listDisputes(paymentIntentId: string): Promise<DisputeSnapshot[]>;
   retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot>;
   /** The subscription an invoice payment by this payment intent belongs to, if any. */
   subscriptionOfPaymentIntent(paymentIntentId: string): Promise<string | null>;

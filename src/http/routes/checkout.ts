@@ -10,7 +10,10 @@ import { AppError } from '../../core/errors.js';
 import { idOf, idParams, requireId, snowflake, text } from '../schemas.js';
 
 const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 function page(reply: FastifyReply, status: number, title: string, body: string) {
   return reply
@@ -24,8 +27,16 @@ function page(reply: FastifyReply, status: number, title: string, body: string) 
     );
 }
 
-function formatPrice(p: { amount: number; currency: string; kind: string; interval: string | null; interval_count: number | null }) {
-  const money = new Intl.NumberFormat('en', { style: 'currency', currency: p.currency.toUpperCase() }).format(p.amount / 100);
+function formatPrice(p: {
+  amount: number;
+  currency: string;
+  kind: string;
+  interval: string | null;
+  interval_count: number | null;
+}) {
+  const money = new Intl.NumberFormat('en', { style: 'currency', currency: p.currency.toUpperCase() }).format(
+    p.amount / 100,
+  );
   if (p.kind !== 'recurring' || !p.interval) return money;
   const n = p.interval_count ?? 1;
   return `${money} every ${n === 1 ? p.interval : `${n} ${p.interval}s`}`;
@@ -133,7 +144,12 @@ export function registerCheckoutRoutes(app: FastifyInstance, ctx: AppContext) {
                 ? `<p>Or type <code>/claim ${esc(grant.claim_code)}</code> in the server.</p>`
                 : ''),
           );
-        return page(reply, 200, "You're in", "<h1>You're in!</h1><p>Your roles are on their way in Discord.</p>");
+        return page(
+          reply,
+          200,
+          "You're in",
+          "<h1>You're in!</h1><p>Your roles are on their way in Discord.</p>",
+        );
       },
     );
   });

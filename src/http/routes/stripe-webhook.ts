@@ -18,7 +18,12 @@ export function registerStripeWebhookRoute(app: FastifyInstance, ctx: AppContext
       async (request, reply) => {
         const body = request.body;
         if (!Buffer.isBuffer(body) || body.length === 0)
-          return sendError(reply, request, 'bad_request', 'the body is empty; Stripe sends the event as JSON');
+          return sendError(
+            reply,
+            request,
+            'bad_request',
+            'the body is empty; Stripe sends the event as JSON',
+          );
         const header = request.headers['stripe-signature'];
         const signature = Array.isArray(header) ? header[0] : header;
         if (!signature)
