@@ -1,3 +1,4 @@
+import { queueInvitation } from './grants.js';
 import { AppError, notFound } from '../core/errors.js';
 import { DAY_MS } from '../core/clock.js';
 import { canTransition, IllegalTransitionError, type GrantStatus } from '../core/grant-state.js';
@@ -11,13 +12,7 @@ import { applyGrantEvent, createGrant, enqueueMemberSync, grantView, type GrantR
  * through createGrant / applyGrantEvent, so the sync, expiry and webhook jobs come with the change.
  */
 
-/** Job that emails the buyer the Connect Discord link and claim code (handled by the Discord side). */
-export const GRANT_SEND_INVITATION_JOB = 'grant.send_invitation';
-
-export interface GrantInvitationPayload {
-  grantId: string;
-  cause: string;
-}
+export { GRANT_SEND_INVITATION_JOB, queueInvitation, type GrantInvitationPayload } from './grants.js';
 
 /** How many sync log entries `GET /grants/:id` shows, newest first. */
 export const GRANT_SYNC_LOG_SHOWN = 100;
@@ -35,11 +30,6 @@ async function loadGrant(tx: Tx, id: string): Promise<GrantRow> {
   const g = await tx.db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
   if (!g) throw notFound('grant', id);
   return g;
-}
-
-async function queueInvitation(tx: Tx, grantId: string, cause: string) {
-  const payload: GrantInvitationPayload = { grantId, cause };
-  await tx.enqueue({ kind: GRANT_SEND_INVITATION_JOB, payload, dedupeKey: `invite:${grantId}` });
 }
 
 export interface ManualGrantInput {

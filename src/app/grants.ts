@@ -12,6 +12,20 @@ export type GrantSource = 'checkout' | 'subscription' | 'payment' | 'manual' | '
 
 /** The job that brings one member's roles in line with the database. */
 export const MEMBER_SYNC_JOB = 'member.sync';
+/** Job that emails the buyer the Connect Discord link and claim code (handled by the Discord side). */
+export const GRANT_SEND_INVITATION_JOB = 'grant.send_invitation';
+
+export interface GrantInvitationPayload {
+  grantId: string;
+  cause: string;
+}
+
+/** Queues the invitation email once per grant (a repeat while one is queued is absorbed). */
+export async function queueInvitation(tx: Tx, grantId: string, cause: string) {
+  const payload: GrantInvitationPayload = { grantId, cause };
+  await tx.enqueue({ kind: GRANT_SEND_INVITATION_JOB, payload, dedupeKey: `invite:${grantId}` });
+}
+
 /** The job that ends an N-day grant at its end time. */
 export const GRANT_EXPIRE_JOB = 'grant.expire';
 
@@ -229,6 +243,16 @@ export async function applyGrantEvent(
   if (accessChanged || event === 'activate' || event === 'restore') {
     await enqueueSyncForGrant(tx, after, options.cause);
     await scheduleExpiry(tx, after);
+  }
+
+  // A paid grant starting for a buyer we can only reach by email: send the Connect Discord invitation.
+  if (event === 'activate' && grant.active === 0 && grant.delivered_at === null) {
+    const customer = await tx.db
+      .selectFrom('customers')
+      .select(['email', 'discord_user_id'])
+      .where('id', '=', grant.customer_id)
+      .executeTakeFirst();
+    if (customer?.email && !customer.discord_user_id) await queueInvitation(tx, grantId, options.cause);
   }
 
   const type = webhookTypeFor(from, after);
