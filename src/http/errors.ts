@@ -22,6 +22,27 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   if (error instanceof AppError) return sendError(reply, request, error.code, error.message, error.details);
   if (error instanceof IllegalTransitionError)
     return sendError(reply, request, 'invalid_transition', error.message);
+  if (error instanceof FailureError) {
+    // A classified Discord/Stripe failure reached a request: say who must act, never the raw vendor error.
+    const { owner, code, message } = error.failure;
+    switch (owner) {
+      case 'retry':
+        return sendError(reply, request, 'service_unavailable', `${message} Try again shortly.`, {
+          failure: code,
+        });
+      case 'merchant':
+      case 'customer':
+        return sendError(reply, request, 'unprocessable', message, { failure: code, owner });
+      case 'bug':
+        request.log.error({ err: error }, 'vendor call rejected as a bug');
+        return sendError(
+          reply,
+          request,
+          'internal_error',
+          'something went wrong on our side; the request id helps us find it',
+        );
+    }
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details = error.validation.map((v) => ({
       location: error.validationContext ?? 'body',
