@@ -4,7 +4,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 
 mkdirSync('artifacts', { recursive: true });
 const report = 'artifacts/vitest.json';
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const run = spawnSync('npx', args, { stdio: 'inherit', env: process.env });
 let passed = 0;
 let failed = 0;
