@@ -18,6 +18,7 @@ import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
 import { inTransaction } from '../src/app/context.js';
 import { insertCustomer } from '../src/app/customers.js';
 import { createGrant } from '../src/app/grants.js';
+import { serverRow } from '../src/app/servers.js';
 import { startRolegate } from '../src/main/app.js';
 import { startLocalDiscord } from '../src/sandbox/discord/index.js';
 
@@ -67,25 +68,20 @@ const snap = await readGuild(adapter, guild.id);
 const now = Date.now();
 await db
   .insertInto('servers')
-  .values({
-    id: 'srv_bench',
-    guild_id: guild.id,
-    name: 'Bench',
-    bot_user_id: snap.botUserId,
-    owner_id: snap.ownerId,
-    bot_permissions: snap.standing.permissions,
-    bot_top_position: snap.standing.topRole?.position ?? 0,
-    bot_top_role_id: snap.standing.topRole?.id ?? null,
-    status: 'active',
-    pause_reason: null,
-    paused_at: null,
-    members_intent: 1,
-    roles_channel_id: null,
-    roles_message_id: null,
-    health_checked_at: now,
-    created_at: now,
-    updated_at: now,
-  })
+  .values(
+    serverRow({
+      id: 'srv_bench',
+      guildId: guild.id,
+      name: 'Bench',
+      now,
+      bot_user_id: snap.botUserId,
+      owner_id: snap.ownerId,
+      bot_permissions: snap.standing.permissions,
+      bot_top_position: snap.standing.topRole?.position ?? 0,
+      bot_top_role_id: snap.standing.topRole?.id ?? null,
+      health_checked_at: now,
+    }),
+  )
   .execute();
 await db
   .insertInto('server_roles')

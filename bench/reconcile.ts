@@ -25,7 +25,7 @@ import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
 import type { CustomersTable, GrantsTable } from '../src/adapters/store/schema.js';
 import { loadConfig } from '../src/config.js';
 import { reconcileServer } from '../src/app/reconcile.js';
-import { refreshServer } from '../src/app/servers.js';
+import { refreshServer, serverRow } from '../src/app/servers.js';
 import { newId } from '../src/core/ids.js';
 import { startRolegate } from '../src/main/app.js';
 import type { DiscordStats, Seeded, SeedRequest } from './reconcile-discord.js';
@@ -93,25 +93,7 @@ const now = Date.now();
 const serverId = newId('server', now);
 await db
   .insertInto('servers')
-  .values({
-    id: serverId,
-    guild_id: discord.guildId,
-    name: 'Big Server',
-    bot_user_id: null,
-    owner_id: null,
-    bot_permissions: '0',
-    bot_top_position: 0,
-    bot_top_role_id: null,
-    status: 'active',
-    pause_reason: null,
-    paused_at: null,
-    members_intent: 1,
-    roles_channel_id: null,
-    roles_message_id: null,
-    health_checked_at: null,
-    created_at: now,
-    updated_at: now,
-  })
+  .values(serverRow({ id: serverId, guildId: discord.guildId, name: 'Big Server', now }))
   .execute();
 await refreshServer(ctx, serverId);
 const entitlements = roles.map((roleId, i) => ({

@@ -194,30 +194,51 @@ export async function connectServer(ctx: AppContext, code: string, state: string
     } else {
       await trx
         .insertInto('servers')
-        .values({
-          id,
-          guild_id: snap.guildId,
-          name: snap.name,
-          bot_user_id: snap.botUserId,
-          owner_id: snap.ownerId,
-          bot_permissions: snap.standing.permissions,
-          bot_top_position: 0,
-          bot_top_role_id: null,
-          status: 'active',
-          pause_reason: null,
-          paused_at: null,
-          members_intent: 1,
-          roles_channel_id: null,
-          roles_message_id: null,
-          health_checked_at: now,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(
+          serverRow({
+            id,
+            guildId: snap.guildId,
+            name: snap.name,
+            now,
+            bot_user_id: snap.botUserId,
+            owner_id: snap.ownerId,
+            bot_permissions: snap.standing.permissions,
+            health_checked_at: now,
+          }),
+        )
         .execute();
     }
     await storeSnapshot(trx, id, snap, now);
     return loadServer(trx, id);
   });
+}
+
+/**
+ * A new `servers` row with the defaults of a freshly connected server; `overrides` fill in what is
+ * known (the bot's standing, health time). The one place a server row is assembled.
+ */
+export function serverRow(
+  input: { id: string; guildId: string; name: string; now: number } & Partial<ServerRow>,
+): ServerRow {
+  const { guildId, now, ...overrides } = input;
+  return {
+    guild_id: guildId,
+    bot_user_id: null,
+    owner_id: null,
+    bot_permissions: '0',
+    bot_top_position: 0,
+    bot_top_role_id: null,
+    status: 'active',
+    pause_reason: null,
+    paused_at: null,
+    members_intent: 1,
+    roles_channel_id: null,
+    roles_message_id: null,
+    health_checked_at: null,
+    created_at: now,
+    updated_at: now,
+    ...overrides,
+  };
 }
 
 /** Re-reads the guild, its roles and the bot's standing from Discord into the store. */

@@ -62,33 +62,105 @@ export async function ingestStripeWebhook(
     );
   }
   const payload = rawBody.toString('utf8');
-  const stored =
-    ctx.db.dialect === 'postgres'
-      ? await storeInOneStatement(ctx, event, payload)
-      : await inTransaction(ctx, (tx) => storeStripeEvent(ctx, tx, event, payload));
+  const stored = await groupCommitter(ctx).store(event, payload);
   return { id: event.id, duplicate: !stored };
 }
 
+interface PendingStore {
+  event: StripeEventEnvelope;
+  payload: string;
+  resolve(stored: boolean): void;
+  reject(err: unknown): void;
+}
+
 /**
- * PostgreSQL: the inbox row and its job in ONE statement (a data-modifying CTE is atomic), so the
- * webhook answers after one round trip instead of four (BEGIN, two INSERTs, COMMIT).
- * The job row matches what `enqueue` writes for a job without a dedupe key.
+ * A transaction per webhook pays one durable commit per event (and on SQLite serialises every
+ * request behind the single writer). Events that arrive in the same event-loop turn are stored in ONE
+ * transaction instead (group commit); each request is still answered only after the commit that holds its event, so nothing is
+ * acknowledged before it is durable, and a failed commit fails every request in it (Stripe retries).
  */
-async function storeInOneStatement(ctx: AppContext, event: StripeEventEnvelope, payload: string) {
+class GroupCommitter {
+  private pending: PendingStore[] = [];
+  private scheduled = false;
+
+  constructor(private readonly ctx: AppContext) {}
+
+  store(event: StripeEventEnvelope, payload: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, payload, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    // At most 1,000 events a commit: five parameters each stays far below PostgreSQL's 65,535.
+    const batch = this.pending.splice(0, 1000);
+    try {
+      const results = await storeBatch(this.ctx, batch);
+      batch.forEach((p, i) => p.resolve(results[i] ?? false));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.scheduled = false;
+      if (this.pending.length > 0) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    }
+  }
+}
+
+const committers = new WeakMap<AppContext, GroupCommitter>();
+function groupCommitter(ctx: AppContext): GroupCommitter {
+  let c = committers.get(ctx);
+  if (!c) {
+    c = new GroupCommitter(ctx);
+    committers.set(ctx, c);
+  }
+  return c;
+}
+
+/** Stores a batch with one commit; true for each event that was new (the first of its id). */
+async function storeBatch(ctx: AppContext, batch: PendingStore[]): Promise<boolean[]> {
+  if (ctx.db.dialect !== 'postgres') {
+    return inTransaction(ctx, async (tx) => {
+      const out: boolean[] = [];
+      for (const p of batch) out.push(await storeStripeEvent(ctx, tx, p.event, p.payload));
+      return out;
+    });
+  }
+  // PostgreSQL: every inbox row and its job in ONE statement (a data-modifying CTE is atomic): one
+  // round trip and one commit for the whole batch. Job rows match what `enqueue` writes without a key.
+  const first = new Map<string, number>();
+  batch.forEach((p, i) => {
+    if (!first.has(p.event.id)) first.set(p.event.id, i);
+  });
   const now = ctx.clock.now();
+  const rows = [...first.keys()].map((id) => {
+    const p = batch[first.get(id) ?? 0]!;
+    return sql`(${id}::text, ${p.event.type}::text, ${p.payload}::text, ${newId('job', now)}::text, ${JSON.stringify({ eventId: id })}::text)`;
+  });
   const r = await sql<{ id: string }>`
-    WITH ins AS (
+    WITH v (id, type, payload, job_id, job_payload) AS (VALUES ${sql.join(rows)}),
+    ins AS (
       INSERT INTO inbox_events (source, id, type, payload, received_at)
-      VALUES ('stripe', ${event.id}, ${event.type}, ${payload}, ${now}::bigint)
+      SELECT 'stripe', id, type, payload, ${now}::bigint FROM v
       ON CONFLICT (source, id) DO NOTHING RETURNING id
+    ),
+    queued AS (
+      INSERT INTO jobs (id, kind, payload, status, dedupe_key, attempts, max_attempts, run_at, created_at, updated_at)
+      SELECT v.job_id, ${STRIPE_PROCESS_EVENT_JOB}::text, v.job_payload, 'queued', NULL, 0,
+        ${DEFAULT_MAX_ATTEMPTS}::int, ${now}::bigint, ${now}::bigint, ${now}::bigint
+      FROM ins JOIN v ON v.id = ins.id
+      RETURNING id
     )
-    INSERT INTO jobs (id, kind, payload, status, dedupe_key, attempts, max_attempts, run_at, created_at, updated_at)
-    SELECT ${newId('job', now)}::text, ${STRIPE_PROCESS_EVENT_JOB}::text, ${JSON.stringify({ eventId: event.id })}::text,
-      'queued', NULL, 0, ${DEFAULT_MAX_ATTEMPTS}::int, ${now}::bigint, ${now}::bigint, ${now}::bigint FROM ins
-    RETURNING id`.execute(ctx.db.kysely);
-  const stored = r.rows.length === 1;
-  if (stored) ctx.nudge();
-  return stored;
+    SELECT id FROM ins`.execute(ctx.db.kysely);
+  const inserted = new Set(r.rows.map((row) => row.id));
+  if (inserted.size > 0) ctx.nudge();
+  return batch.map((p, i) => first.get(p.event.id) === i && inserted.has(p.event.id));
 }
 
 /** Marks an inbox event processed (or records why it failed, for the operator). */

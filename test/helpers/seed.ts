@@ -1,5 +1,6 @@
 import type { Db } from '../../src/adapters/store/db.js';
 import { newId } from '../../src/core/ids.js';
+import { serverRow } from '../../src/app/servers.js';
 
 /** Inserts a connected server with roles (as the Discord connect flow would), for tests of other parts. */
 export async function seedServer(
@@ -21,25 +22,20 @@ export async function seedServer(
   ];
   await db.kysely
     .insertInto('servers')
-    .values({
-      id,
-      guild_id: guildId,
-      name: options.name ?? 'Test Server',
-      bot_user_id: '999000000000000001',
-      owner_id: '999000000000000002',
-      bot_permissions: options.botPermissions ?? String((1n << 28n) | 1n | 2n | 1024n | 2048n | 16384n),
-      bot_top_position: options.botTopPosition ?? 10,
-      bot_top_role_id: '999000000000000003',
-      status: 'active',
-      pause_reason: null,
-      paused_at: null,
-      members_intent: 1,
-      roles_channel_id: null,
-      roles_message_id: null,
-      health_checked_at: now,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(
+      serverRow({
+        id,
+        guildId,
+        name: options.name ?? 'Test Server',
+        now,
+        bot_user_id: '999000000000000001',
+        owner_id: '999000000000000002',
+        bot_permissions: options.botPermissions ?? String((1n << 28n) | 1n | 2n | 1024n | 2048n | 16384n),
+        bot_top_position: options.botTopPosition ?? 10,
+        bot_top_role_id: '999000000000000003',
+        health_checked_at: now,
+      }),
+    )
     .execute();
   for (const r of roles) {
     await db.kysely

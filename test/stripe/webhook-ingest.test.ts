@@ -119,6 +119,20 @@ for (const dialect of backends) {
       expect(await counts()).toEqual({ inbox: before.inbox + 1, jobs: before.jobs + 1 });
     });
 
+    it('a burst of concurrent deliveries, duplicates included, stores each event once and answers all', async () => {
+      const before = await counts();
+      const bodies = Array.from({ length: 40 }, (_, i) => event(`evt_burst_${dialect}_${i % 25}`));
+      const answers = await Promise.all(
+        bodies.map(async (body) => {
+          const res = await send(body, sdk.webhooks.generateTestHeaderString({ payload: body, secret }));
+          return { status: res.status, ...((await res.json()) as { duplicate: boolean }) };
+        }),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(answers.filter((a) => !a.duplicate)).toHaveLength(25);
+      expect(await counts()).toEqual({ inbox: before.inbox + 25, jobs: before.jobs + 25 });
+    });
+
     it('rejects an empty body with 400', async () => {
       const res = await send('', 't=1,v1=abc');
       expect(res.status).toBe(400);
