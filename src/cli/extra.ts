@@ -1,23 +1,31 @@
 import type { Config } from '../config.js';
 
 /**
- * Commands contributed by the Discord, Stripe and reconcile parts (`discord register-commands`,
- * `reconcile`, `sandbox`). Returns false when `command` is not one of them.
+ * Commands contributed by the Discord, reconcile and queue parts (`discord register-commands`,
+ * `reconcile`, `jobs`). Returns false when `command` is not one of them.
  */
 export async function runExtraCommand(
-  _command: string | undefined,
-  _sub: string | undefined,
-  _rest: string[],
-  _config: () => Config,
+  command: string | undefined,
+  sub: string | undefined,
+  rest: string[],
+  config: () => Config,
 ): Promise<boolean> {
-  if (_command === 'discord')
-    return (await import('./discord.js')).runDiscordCommand(_sub, _rest, _config()).then(() => true);
-  if (_command === 'reconcile')
-    return (await import('./reconcile.js'))
-      .runReconcileCommand(
-        [_sub, ..._rest].filter((a): a is string => a !== undefined),
-        _config(),
-      )
-      .then(() => true);
-  return false;
+  switch (command) {
+    case 'discord':
+      await (await import('./discord.js')).runDiscordCommand(sub, rest, config());
+      return true;
+    case 'reconcile':
+      await (
+        await import('./reconcile.js')
+      ).runReconcileCommand(
+        [sub, ...rest].filter((a): a is string => a !== undefined),
+        config(),
+      );
+      return true;
+    case 'jobs':
+      await (await import('./jobs.js')).runJobsCommand(sub, rest, config());
+      return true;
+    default:
+      return false;
+  }
 }

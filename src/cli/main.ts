@@ -15,6 +15,8 @@ const usage = `rolegate <command>
   api-keys revoke <id>       revoke an API key
   grants list [--status S] [--entitlement ID] [--customer ID] [--server ID] [--limit N]
                              list grants, newest first
+  jobs stats | dead [--limit N] | retry <job id>|--all
+                             inspect the queue; put dead jobs back
   reconcile [--server ID] [--dry-run] [--confirm-removals]
                              repair role drift now and print the diff
 

@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
 import { dropDatabase, freshDatabaseUrl } from '../helpers/db.js';
+import { migrate, openDb } from '../../src/adapters/store/db.js';
+import { claimJobs, enqueue, failJob } from '../../src/jobs/queue.js';
 
 const run = promisify(execFile);
 
@@ -55,6 +57,29 @@ describeEachBackend('rolegate CLI', ({ dialect }) => {
 
   it('grants list answers on an empty database', async () => {
     expect((await cli('grants', 'list')).stdout.trim()).toBe('no grants');
+  });
+
+  it('jobs: a dead job is listed with its last error, and retry puts it back in the queue', async () => {
+    const db = openDb(databaseUrl);
+    try {
+      await migrate(db);
+      await enqueue(db.kysely, db.dialect, { kind: 'cli.test', maxAttempts: 1 });
+      const [job] = await claimJobs(db, 'w', 1, 60_000);
+      expect(await failJob(db.kysely, job!, 'w', 'boom: the last attempt')).toBe('dead');
+      const dead = await cli('jobs', 'dead');
+      expect(dead.stdout).toContain(job!.id);
+      expect(dead.stdout).toContain('boom: the last attempt');
+      expect((await cli('jobs', 'retry', job!.id)).stdout).toContain('requeued 1 of 1');
+      const row = await db.kysely
+        .selectFrom('jobs')
+        .selectAll()
+        .where('id', '=', job!.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'queued', attempts: 0 });
+      expect((await cli('jobs', 'stats')).stdout).toMatch(/queued\s+1\s+cli\.test/);
+    } finally {
+      await db.close();
+    }
   });
 
   it('an unknown command prints the usage and exits 2', async () => {
