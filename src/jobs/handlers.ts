@@ -1,10 +1,9 @@
 import type { AppContext } from '../app/context.js';
 import { expireGrant, sweepExpiredGrants } from '../app/expiry.js';
-import { GRANT_EXPIRE_JOB } from '../app/grants.js';
+import { GRANT_EXPIRE_JOB, MEMBER_SYNC_JOB } from '../app/grants.js';
 import { WEBHOOK_DELIVER_JOB } from '../app/webhook-events.js';
 import { webhookDeliveryHandler } from '../app/webhooks/deliver.js';
 import { stripeJobHandlers, stripePeriodicTasks } from '../app/stripe-jobs.js';
-import { MEMBER_SYNC_JOB } from '../app/grants.js';
 import {
   SERVERS_HEAL_EVERY_MS,
   SERVERS_HEAL_JOB,
