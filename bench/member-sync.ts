@@ -19,6 +19,7 @@ import { inTransaction } from '../src/app/context.js';
 import { insertCustomer } from '../src/app/customers.js';
 import { createGrant } from '../src/app/grants.js';
 import { serverRow } from '../src/app/servers.js';
+import { entitlementRow } from '../src/app/entitlements.js';
 import { startRolegate } from '../src/main/app.js';
 import { startLocalDiscord } from '../src/sandbox/discord/index.js';
 
@@ -98,27 +99,16 @@ await db
   .execute();
 await db
   .insertInto('entitlements')
-  .values({
-    id: 'ent_bench',
-    server_id: 'srv_bench',
-    name: 'Bench',
-    description: '',
-    role_ids: JSON.stringify([roleId]),
-    access_kind: 'lifetime',
-    access_days: null,
-    trial_days: 0,
-    sale_ends_at: null,
-    revoke_action: 'remove_roles',
-    fallback_role_id: null,
-    grace_days: 0,
-    enforce_roles: 0,
-    partial_refund_policy: 'keep',
-    dispute_policy: 'revoke',
-    restore_on_dispute_won: 1,
-    archived_at: null,
-    created_at: now,
-    updated_at: now,
-  })
+  .values(
+    entitlementRow({
+      id: 'ent_bench',
+      serverId: 'srv_bench',
+      name: 'Bench',
+      now,
+      role_ids: JSON.stringify([roleId]),
+      grace_days: 0,
+    }),
+  )
   .execute();
 const customers: string[] = [];
 for (const u of users) customers.push((await insertCustomer(db, now, { discordUserId: u })).id);

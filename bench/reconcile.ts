@@ -27,6 +27,7 @@ import { loadConfig } from '../src/config.js';
 import { reconcileServer } from '../src/app/reconcile.js';
 import { refreshServer, serverRow } from '../src/app/servers.js';
 import { newId } from '../src/core/ids.js';
+import { entitlementRow } from '../src/app/entitlements.js';
 import { startRolegate } from '../src/main/app.js';
 import type { DiscordStats, Seeded, SeedRequest } from './reconcile-discord.js';
 
@@ -96,27 +97,19 @@ await db
   .values(serverRow({ id: serverId, guildId: discord.guildId, name: 'Big Server', now }))
   .execute();
 await refreshServer(ctx, serverId);
-const entitlements = roles.map((roleId, i) => ({
-  id: newId('entitlement', now),
-  server_id: serverId,
-  name: `Tier ${i}`,
-  description: '',
-  role_ids: JSON.stringify([roleId]),
-  access_kind: 'lifetime',
-  access_days: null,
-  trial_days: 0,
-  sale_ends_at: null,
-  revoke_action: 'remove_roles',
-  fallback_role_id: null,
-  grace_days: 0,
-  enforce_roles: i === 0 ? 1 : 0,
-  partial_refund_policy: 'revoke',
-  dispute_policy: 'revoke',
-  restore_on_dispute_won: 0,
-  archived_at: null,
-  created_at: now,
-  updated_at: now,
-}));
+const entitlements = roles.map((roleId, i) =>
+  entitlementRow({
+    id: newId('entitlement', now),
+    serverId,
+    name: `Tier ${i}`,
+    now,
+    role_ids: JSON.stringify([roleId]),
+    grace_days: 0,
+    enforce_roles: i === 0 ? 1 : 0,
+    partial_refund_policy: 'revoke',
+    restore_on_dispute_won: 0,
+  }),
+);
 await db.insertInto('entitlements').values(entitlements).execute();
 
 await db.transaction().execute(async (trx) => {

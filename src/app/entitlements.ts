@@ -50,6 +50,37 @@ export type UpdateEntitlementInput = { [K in keyof EntitlementFields]?: Entitlem
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/**
+ * A full `entitlements` row with the schema's defaults (lifetime access, remove roles on revoke,
+ * 3 grace days, keep on partial refund, revoke on dispute, restore when won); `overrides` set the
+ * rest. For seeding tests and benchmarks without going through the API's validation.
+ */
+export function entitlementRow(
+  input: { id: string; serverId: string; name: string; now: number } & Partial<EntitlementRow>,
+): EntitlementRow {
+  const { serverId, now, ...overrides } = input;
+  return {
+    server_id: serverId,
+    description: '',
+    role_ids: '[]',
+    access_kind: 'lifetime',
+    access_days: null,
+    trial_days: 0,
+    sale_ends_at: null,
+    revoke_action: 'remove_roles',
+    fallback_role_id: null,
+    grace_days: 3,
+    enforce_roles: 0,
+    partial_refund_policy: 'keep',
+    dispute_policy: 'revoke',
+    restore_on_dispute_won: 1,
+    archived_at: null,
+    created_at: now,
+    updated_at: now,
+    ...overrides,
+  };
+}
+
 export function priceView(p: PriceRow) {
   return {
     id: p.id,

@@ -9,6 +9,7 @@ import type { MailPort } from '../../src/app/ports.js';
 import { createGrant } from '../../src/app/grants.js';
 import { refreshServer } from '../../src/app/servers.js';
 import { newId } from '../../src/core/ids.js';
+import { entitlementRow } from '../../src/app/entitlements.js';
 import { buildHandlers } from '../../src/jobs/handlers.js';
 import { claimJobs, completeJob, failJob } from '../../src/jobs/queue.js';
 import { startRolegate, type Rolegate } from '../../src/main/app.js';
@@ -131,27 +132,21 @@ export async function entitlement(
   const id = newId('entitlement', now);
   await w.ctx.db.kysely
     .insertInto('entitlements')
-    .values({
-      id,
-      server_id: shop.serverId,
-      name: `E ${roleIds.join(',')}`,
-      description: '',
-      role_ids: JSON.stringify(roleIds),
-      access_kind: 'lifetime',
-      access_days: null,
-      trial_days: 0,
-      sale_ends_at: null,
-      revoke_action: options.revokeAction ?? 'remove_roles',
-      fallback_role_id: options.fallbackRoleId ?? null,
-      grace_days: 0,
-      enforce_roles: options.enforce ? 1 : 0,
-      partial_refund_policy: 'revoke',
-      dispute_policy: 'revoke',
-      restore_on_dispute_won: 0,
-      archived_at: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(
+      entitlementRow({
+        id,
+        serverId: shop.serverId,
+        name: `E ${roleIds.join(',')}`,
+        now,
+        role_ids: JSON.stringify(roleIds),
+        revoke_action: options.revokeAction ?? 'remove_roles',
+        fallback_role_id: options.fallbackRoleId ?? null,
+        grace_days: 0,
+        enforce_roles: options.enforce ? 1 : 0,
+        partial_refund_policy: 'revoke',
+        restore_on_dispute_won: 0,
+      }),
+    )
     .execute();
   return id;
 }

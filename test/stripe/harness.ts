@@ -3,6 +3,7 @@ import { startLocalStripe, type LocalStripe } from '../../src/sandbox/stripe/ind
 import type { Dialect } from '../../src/adapters/store/db.js';
 import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/stripe-events.js';
 import { newId } from '../../src/core/ids.js';
+import { entitlementRow } from '../../src/app/entitlements.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
 
@@ -62,27 +63,23 @@ export async function seedOffer(w: Pick<StripeWorld, 't' | 'serverId'>, o: Offer
   const entitlementId = newId('entitlement', now);
   await db
     .insertInto('entitlements')
-    .values({
-      id: entitlementId,
-      server_id: w.serverId,
-      name: `Offer ${entitlementId.slice(-4)}`,
-      description: 'Access to the VIP channels',
-      role_ids: '[]',
-      access_kind: o.access ?? 'subscription',
-      access_days: o.days ?? null,
-      trial_days: o.trialDays ?? 0,
-      sale_ends_at: o.saleEndsAt ?? null,
-      revoke_action: 'remove_roles',
-      fallback_role_id: null,
-      grace_days: o.graceDays ?? 3,
-      enforce_roles: 0,
-      partial_refund_policy: o.partialRefundPolicy ?? 'keep',
-      dispute_policy: o.disputePolicy ?? 'revoke',
-      restore_on_dispute_won: o.restoreOnDisputeWon === false ? 0 : 1,
-      archived_at: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(
+      entitlementRow({
+        id: entitlementId,
+        serverId: w.serverId,
+        name: `Offer ${entitlementId.slice(-4)}`,
+        now,
+        description: 'Access to the VIP channels',
+        access_kind: o.access ?? 'subscription',
+        access_days: o.days ?? null,
+        trial_days: o.trialDays ?? 0,
+        sale_ends_at: o.saleEndsAt ?? null,
+        grace_days: o.graceDays ?? 3,
+        partial_refund_policy: o.partialRefundPolicy ?? 'keep',
+        dispute_policy: o.disputePolicy ?? 'revoke',
+        restore_on_dispute_won: o.restoreOnDisputeWon === false ? 0 : 1,
+      }),
+    )
     .execute();
   const priceId = newId('price', now);
   await db

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Db } from '../../src/adapters/store/db.js';
 import { newId } from '../../src/core/ids.js';
+import { entitlementRow } from '../../src/app/entitlements.js';
 import { seedServer } from '../helpers/seed.js';
 
 export interface ReceivedRequest {
@@ -93,27 +94,15 @@ export async function seedGrantable(db: Db) {
   const customerId = newId('customer', now);
   await db.kysely
     .insertInto('entitlements')
-    .values({
-      id: entitlementId,
-      server_id: server.id,
-      name: 'Gold',
-      description: '',
-      role_ids: JSON.stringify([server.roles[0]!.id]),
-      access_kind: 'lifetime',
-      access_days: null,
-      trial_days: 0,
-      sale_ends_at: null,
-      revoke_action: 'remove_roles',
-      fallback_role_id: null,
-      grace_days: 3,
-      enforce_roles: 0,
-      partial_refund_policy: 'keep',
-      dispute_policy: 'revoke',
-      restore_on_dispute_won: 1,
-      archived_at: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(
+      entitlementRow({
+        id: entitlementId,
+        serverId: server.id,
+        name: 'Gold',
+        now,
+        role_ids: JSON.stringify([server.roles[0]!.id]),
+      }),
+    )
     .execute();
   await db.kysely
     .insertInto('customers')
