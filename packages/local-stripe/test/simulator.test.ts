@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SandboxActionError } from '../../../src/sandbox/stripe/index.js';
+import { SandboxActionError } from '../src/index.js';
 import {
   monthlyPrice,
   oneTimePrice,

@@ -1,9 +1,8 @@
 import { RequestMethod } from '@discordjs/rest';
 import { Routes, type APIGuildMember } from 'discord-api-types/v10';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
-import { Permission } from '../../../src/sandbox/discord/index.js';
-import { discordError, shop, startHarness, type Harness } from './helpers.js';
+import { Permission } from '../src/index.js';
+import { discordError, ManualClock, shop, startHarness, type Harness } from './helpers.js';
 
 const REDIRECT = 'http://localhost:3000/oauth/discord/callback';
 let h: Harness;

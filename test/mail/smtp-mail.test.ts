@@ -1,15 +1,15 @@
+import { startMailSink, type MailSink } from '@rolegate/mail-sink';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SmtpMail } from '../../../src/adapters/mail/smtp.js';
-import { startMailSink, type MailSink } from '../../../src/sandbox/mail/index.js';
+import { SmtpMail } from '../../src/adapters/mail/smtp.js';
 
-describe('mail sink', () => {
+describe('the SMTP mail adapter', () => {
   let sink: MailSink;
   beforeAll(async () => {
     sink = await startMailSink();
   });
   afterAll(() => sink.close());
 
-  it('receives a real SMTP conversation from the mail adapter and reads the message back', async () => {
+  it('delivers a message through a real SMTP conversation, long links and non-ASCII subject intact', async () => {
     const mail = new SmtpMail(sink.smtpUrl, 'Rolegate <rolegate@example.test>');
     const long = 'https://example.test/discord/link?grant=' + 'x'.repeat(120);
     await mail.send({
@@ -18,14 +18,8 @@ describe('mail sink', () => {
       text: `Hello!\nConnect: ${long}\nClaim code: ABCD-EFGH`,
     });
     const got = await sink.waitFor((m) => m.recipients.includes('buyer@example.test'));
+    expect(got.from).toContain('rolegate@example.test');
     expect(got.subject).toBe('Your access — connect Discord ✓');
-    expect(got.text).toContain('Claim code: ABCD-EFGH');
     expect(got.links).toEqual([long]);
-  });
-
-  it('lists received mail with clickable links on its page', async () => {
-    const page = await (await fetch(sink.webUrl)).text();
-    expect(page).toContain('Your access');
-    expect(page).toContain('<a href="https://example.test/discord/link?grant=');
   });
 });

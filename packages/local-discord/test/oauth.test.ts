@@ -1,7 +1,6 @@
 import { Routes } from 'discord-api-types/v10';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
-import { discordError, startHarness, type Harness } from './helpers.js';
+import { discordError, ManualClock, startHarness, type Harness } from './helpers.js';
 
 const REDIRECT = 'http://localhost:3000/oauth/discord/callback';
 let h: Harness;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalDiscord, type LocalDiscord } from '../../../src/sandbox/discord/index.js';
+import { startLocalDiscord, type LocalDiscord } from '../src/index.js';
 
 /** An interactions endpoint that answers every click with an ephemeral reply and a link button. */
 async function replyingEndpoint(): Promise<{ url: string; server: Server; clicks: unknown[] }> {

@@ -1,11 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import {
-  startLocalStripe,
-  type LocalStripe,
-  type LocalStripeOptions,
-} from '../../../src/sandbox/stripe/index.js';
+import { startLocalStripe, type LocalStripe, type LocalStripeOptions } from '../src/index.js';
 
 export interface Harness {
   local: LocalStripe;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalForm, parseForm, splitKey } from '../../../src/sandbox/stripe/form.js';
-import { Params, applyMetadata } from '../../../src/sandbox/stripe/params.js';
-import { StripeApiError } from '../../../src/sandbox/stripe/errors.js';
+import { canonicalForm, parseForm, splitKey } from '../src/form.js';
+import { Params, applyMetadata } from '../src/params.js';
+import { StripeApiError } from '../src/errors.js';
 
 describe('the bracket form parser', () => {
   it('splits bracket keys into segments', () => {

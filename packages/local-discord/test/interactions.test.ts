@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ButtonStyle, ComponentType, InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/core/clock.js';
-import type { StartLocalDiscordOptions } from '../../../src/sandbox/discord/index.js';
-import { discordError, shop, startHarness, type Harness } from './helpers.js';
+import type { StartLocalDiscordOptions } from '../src/index.js';
+import { discordError, ManualClock, shop, startHarness, type Harness } from './helpers.js';
 
 interface Received {
   headers: IncomingHttpHeaders;

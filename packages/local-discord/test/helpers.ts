@@ -1,10 +1,6 @@
 import { API } from '@discordjs/core/http-only';
 import { DiscordAPIError, REST, type RESTOptions } from '@discordjs/rest';
-import {
-  startLocalDiscord,
-  type LocalDiscord,
-  type StartLocalDiscordOptions,
-} from '../../../src/sandbox/discord/index.js';
+import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '../src/index.js';
 
 export interface Harness {
   discord: LocalDiscord;
@@ -48,4 +44,15 @@ export function shop(discord: LocalDiscord): {
   discord.addMember(guild.id, user.id);
   if (guild.botRoleId === null) throw new Error('bot role expected');
   return { guildId: guild.id, roleId: role.id, userId: user.id, botRoleId: guild.botRoleId };
+}
+
+/** A clock that moves only when told, for the `clock` option (token and code expiry, timestamps). */
+export class ManualClock {
+  constructor(private time = Date.UTC(2026, 0, 1)) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
 }

@@ -1,7 +1,7 @@
 import { Routes } from 'discord-api-types/v10';
 import { RequestMethod } from '@discordjs/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Permission } from '../../../src/sandbox/discord/index.js';
+import { Permission } from '../src/index.js';
 import { discordError, shop, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
