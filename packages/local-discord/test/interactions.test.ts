@@ -1,7 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ButtonStyle, ComponentType, InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StartLocalDiscordOptions } from '../src/index.js';
@@ -32,6 +31,15 @@ async function stopEndpoint(): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   await closed;
+}
+
+/** A promise and the function that settles it: something a test waits on instead of sleeping. */
+function settleable<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
 }
 
 /** Ed25519 over timestamp + raw body with the application's public key, as Rolegate will check it. */
@@ -238,18 +246,21 @@ describe('interaction callbacks and follow-ups', () => {
   });
 
   it('fails an interaction not acknowledged within the deadline; a late callback gets 10062', async () => {
-    let late: number | string | undefined;
+    const driverGaveUp = settleable<void>();
+    const lateCallback = settleable<number | string>();
     await startEndpoint({ interactionDeadlineMs: 200 }, async ({ body }) => {
-      await sleep(350);
-      late = (await discordError(h.api.interactions.defer(String(body['id']), String(body['token'])))).code;
+      // Answers only once the driver has given up, however long that took on this machine.
+      await driverGaveUp.promise;
+      const late = await discordError(h.api.interactions.defer(String(body['id']), String(body['token'])));
+      lateCallback.resolve(late.code);
       return { status: 202 };
     });
     const { guildId, userId } = shop(h.discord);
     const sent = await h.discord.sendInteraction({ type: 3, guildId, userId, data: { custom_id: 'buy:1' } });
     expect(sent).toMatchObject({ status: 0, timedOut: true });
     expect(sent.failure).toContain('200 ms');
-    await sleep(300);
-    expect(late).toBe(10062);
+    driverGaveUp.resolve();
+    expect(await lateCallback.promise).toBe(10062);
   });
 
   it('expires the follow-up token after 15 minutes on the injected clock (401/50027)', async () => {

@@ -25,6 +25,7 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { createRequestHandler } from './server.js';
 import { Simulator } from './simulator.js';
 import { StripeStore } from './state.js';
+import type { DeliveryTimers } from './timers.js';
 import {
   WebhookDispatcher,
   type DeliveryAttempt,
@@ -45,6 +46,7 @@ export type {
   WebhookEndpointInfo,
 } from './webhooks.js';
 export { Simulator } from './simulator.js';
+export { ManualTimers, type DeliveryTimers } from './timers.js';
 
 export interface LocalStripeOptions {
   /** The only API key accepted. Default: a random `sk_test_local_…`. */
@@ -61,6 +63,8 @@ export interface LocalStripeOptions {
   delivery?: DeliverySettingsInput;
   /** Clock for the `t=` of webhook signatures: the receiver checks it against its own time. Default: real time. */
   signingClock?: Clock;
+  /** What webhook delivery waits on (the `delayMs` hold, retry backoff). Default: real timers; tests pass a `ManualTimers`. */
+  deliveryTimers?: DeliveryTimers;
   /** How often due renewals, trial warnings and session expiries are run in the background; null turns it off. Default 1000 ms. */
   sweepIntervalMs?: number | null;
 }
@@ -115,6 +119,8 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
     events,
     options.signingClock ?? systemClock,
     options.delivery ?? {},
+    Math.random,
+    options.deliveryTimers,
   );
   let baseUrl = options.publicUrl?.replace(/\/$/, '') ?? '';
   const engine: Engine = { store, events, clock, baseUrl: () => baseUrl };

@@ -9,6 +9,7 @@ import type Stripe from 'stripe';
 import type { Clock } from './clock.js';
 import type { EventLog } from './events.js';
 import { newId, randomToken } from './ids.js';
+import { realTimers, type DeliveryTimers } from './timers.js';
 
 export interface DeliverySettings {
   /** Chance in [0, 1] that a delivered event is sent a second time; `true` is 1. Default 0. */
@@ -77,7 +78,7 @@ export class WebhookDispatcher {
   private readonly targets = new Map<string, Map<string, Target>>();
   private readonly log: DeliveryAttempt[] = [];
   private readonly inflight = new Set<Promise<void>>();
-  private readonly timers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private readonly waits = new Set<{ cancel: () => void; wake: () => void }>();
   private current: DeliverySettings = { ...DEFAULT_DELIVERY };
   private batch: Stripe.Event[] = [];
   private batchScheduled = false;
@@ -89,6 +90,7 @@ export class WebhookDispatcher {
     private readonly signingClock: Clock,
     settings: DeliverySettingsInput = {},
     private readonly random: () => number = Math.random,
+    private readonly timers: DeliveryTimers = realTimers,
   ) {
     this.set(settings);
     events.onEvent((event) => this.enqueue(event));
@@ -173,11 +175,11 @@ export class WebhookDispatcher {
   /** Stops timers; pending retries are abandoned. */
   close(): void {
     this.closed = true;
-    for (const entry of this.timers) {
-      clearTimeout(entry.timer);
+    for (const entry of this.waits) {
+      entry.cancel();
       entry.wake();
     }
-    this.timers.clear();
+    this.waits.clear();
   }
 
   private enqueue(event: Stripe.Event): void {
@@ -311,13 +313,13 @@ export class WebhookDispatcher {
     if (ms <= 0) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
       const entry = {
-        timer: setTimeout(() => {
-          this.timers.delete(entry);
+        cancel: this.timers.after(ms, () => {
+          this.waits.delete(entry);
           resolve();
-        }, ms),
+        }),
         wake: () => resolve(),
       };
-      this.timers.add(entry);
+      this.waits.add(entry);
     });
   }
 }

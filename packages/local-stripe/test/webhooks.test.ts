@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualTimers, type DeliverySettingsInput } from '../src/index.js';
 import {
   monthlyPrice,
   paidSubscription,
@@ -23,6 +24,15 @@ afterEach(async () => {
   await h.close();
   await receiver.close();
 });
+
+/** Restarts the local Stripe with delivery waits on timers the test moves itself. */
+async function restartOnManualTimers(delivery: DeliverySettingsInput): Promise<ManualTimers> {
+  await h.close();
+  const timers = new ManualTimers();
+  h = await startHarness({ delivery, deliveryTimers: timers });
+  secret = h.local.addWebhookEndpoint(receiver.url).secret;
+  return timers;
+}
 
 function verified(): Stripe.Event[] {
   return receiver.received.map((r) => verifier.webhooks.constructEvent(r.rawBody, r.signature, secret));
@@ -104,22 +114,29 @@ describe('webhook delivery', () => {
   });
 
   it('delayMs holds events, and everything emitted meanwhile goes out together', async () => {
-    h.local.delivery.set({ delayMs: 150 });
+    const timers = await restartOnManualTimers({ delayMs: 150 });
     await createCustomers(2);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(receiver.received).toHaveLength(0);
+    expect(timers.pending()).toEqual([150]);
+    timers.advance(149);
+    expect(timers.pending()).toEqual([1]);
+    expect(h.local.deliveryAttempts()).toHaveLength(0);
+    timers.advance(1);
     await h.local.flushDeliveries();
     expect(verified()).toHaveLength(2);
+    expect(h.local.deliveryAttempts().map((a) => a.kind)).toEqual(['first', 'first']);
   });
 
   it('dropThenRedeliver: the first attempt is not sent, the event is undelivered, then it arrives once', async () => {
-    h.local.delivery.set({ dropThenRedeliver: true, retryDelayMs: 80 });
+    const timers = await restartOnManualTimers({ dropThenRedeliver: true, retryDelayMs: 80 });
     const [customer] = await createCustomers(1);
     const event = h.local.events().find((e) => e.type === 'customer.created');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await timers.whenWaiting(1);
+    expect(timers.pending()).toEqual([80]);
+    expect(h.local.deliveryAttempts(event?.id).map((a) => a.kind)).toEqual(['dropped']);
     expect(receiver.received).toHaveLength(0);
     const pending = await h.stripe.events.list({ delivery_success: false });
     expect(pending.data.map((e) => e.id)).toEqual([event?.id]);
+    timers.advance(80);
     await h.local.flushDeliveries();
     const events = verified();
     expect(events).toHaveLength(1);
