@@ -64,6 +64,7 @@ export type { AuthorizeInput } from './routes/oauth-authorize.js';
 export type { PermissionsInput } from './permissions.js';
 export type { StoredCommand } from './commands.js';
 export { DEFAULT_ROUTE_LIMITS } from './ratelimit.js';
+export { seedWorld, type SeededWorld } from './seed.js';
 export { DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS, Permission } from './permissions.js';
 
 export interface StartLocalDiscordOptions {

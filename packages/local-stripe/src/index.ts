@@ -47,6 +47,7 @@ export type {
 } from './webhooks.js';
 export { Simulator } from './simulator.js';
 export { ManualTimers, type DeliveryTimers } from './timers.js';
+export { seedCatalog, type SeededCatalog } from './seed.js';
 
 export interface LocalStripeOptions {
   /** The only API key accepted. Default: a random `sk_test_local_…`. */
