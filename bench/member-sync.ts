@@ -21,7 +21,7 @@ import { createGrant } from '../src/app/grants.js';
 import { serverRow } from '../src/app/servers.js';
 import { entitlementRow } from '../src/app/entitlements.js';
 import { startRolegate } from '../src/main/app.js';
-import { startLocalDiscord } from '../src/sandbox/discord/index.js';
+import { startLocalDiscord } from '@rolegate/local-discord';
 
 const N = Number(process.argv[2] ?? 2000);
 const LIMIT = 50;

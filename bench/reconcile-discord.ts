@@ -4,7 +4,7 @@
  * Rolegate's wall time and RSS. Seeding still writes the local Discord's state directly (no HTTP).
  * Driven over IPC by the parent: seed → reset → stats → close.
  */
-import { startLocalDiscord } from '../src/sandbox/discord/index.js';
+import { startLocalDiscord } from '@rolegate/local-discord';
 
 export interface SeedRequest {
   cmd: 'seed';

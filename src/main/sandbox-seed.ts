@@ -4,7 +4,7 @@ import { createEntitlement, type CreateEntitlementInput } from '../app/entitleme
 import { ROLES_CHANNEL_PUBLISH_JOB, setRolesChannel } from '../app/roles-channel.js';
 import { BOT_INSTALL_PERMISSIONS, botInstallUrl, connectServer, installRedirectUri } from '../app/servers.js';
 import { registerSlashCommands } from '../cli/discord.js';
-import type { LocalDiscord } from '../sandbox/discord/index.js';
+import type { LocalDiscord } from '@rolegate/local-discord';
 
 /** What the sandbox seeded: ids a person (or a browser test) needs to find their way. */
 export interface Demo {

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
-import { startLocalDiscord, type LocalDiscord } from '../sandbox/discord/index.js';
-import { startMailSink, type MailSink } from '../sandbox/mail/index.js';
-import { startLocalStripe, type LocalStripe } from '../sandbox/stripe/index.js';
+import { startLocalDiscord, type LocalDiscord } from '@rolegate/local-discord';
+import { startMailSink, type MailSink } from '@rolegate/mail-sink';
+import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { startRolegate, type Rolegate } from './app.js';
 import { seedDemo, type Demo } from './sandbox-seed.js';
 

@@ -1,11 +1,7 @@
 import type { Dialect } from '../../src/adapters/store/db.js';
 import type { CheckoutPort, Ports } from '../../src/app/ports.js';
-import {
-  startLocalDiscord,
-  type LocalDiscord,
-  type StartLocalDiscordOptions,
-} from '../../src/sandbox/discord/index.js';
-import { startMailSink, type MailSink } from '../../src/sandbox/mail/index.js';
+import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '@rolegate/local-discord';
+import { startMailSink, type MailSink } from '@rolegate/mail-sink';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { runDiscordCommand } from '../../src/cli/discord.js';
-import { startLocalDiscord, type LocalDiscord } from '../../src/sandbox/discord/index.js';
+import { startLocalDiscord, type LocalDiscord } from '@rolegate/local-discord';
 
 describe('rolegate discord register-commands', () => {
   let discord: LocalDiscord;

@@ -1,6 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEFAULT_BOT_PERMISSIONS, Permission } from '../../src/sandbox/discord/index.js';
+import { DEFAULT_BOT_PERMISSIONS, Permission } from '@rolegate/local-discord';
 import { describeEachBackend } from '../helpers/backends.js';
 import { eventually, startUx, type UxHarness } from './harness.js';
 

@@ -3,11 +3,7 @@ import type { DiscordPort } from '../../src/app/ports/discord.js';
 import { DiscordRestAdapter, type DiscordRestOptions } from '../../src/adapters/discord/rest.js';
 import { enqueue } from '../../src/jobs/queue.js';
 import { SERVERS_HEAL_JOB } from '../../src/app/server-heal.js';
-import {
-  startLocalDiscord,
-  type LocalDiscord,
-  type StartLocalDiscordOptions,
-} from '../../src/sandbox/discord/index.js';
+import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '@rolegate/local-discord';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 
 /** A running Rolegate wired to a running local Discord, with shortcuts for the usual setup. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordRestAdapter } from '../../src/adapters/discord/rest.js';
 import { FailureError } from '../../src/core/failure.js';
-import { startLocalDiscord, type LocalDiscord } from '../../src/sandbox/discord/index.js';
+import { startLocalDiscord, type LocalDiscord } from '@rolegate/local-discord';
 
 describe('the Discord adapter against the local Discord', () => {
   let discord: LocalDiscord;

@@ -13,11 +13,7 @@ import { entitlementRow } from '../../src/app/entitlements.js';
 import { buildHandlers } from '../../src/jobs/handlers.js';
 import { claimJobs, completeJob, failJob } from '../../src/jobs/queue.js';
 import { startRolegate, type Rolegate } from '../../src/main/app.js';
-import {
-  startLocalDiscord,
-  type LocalDiscord,
-  type StartLocalDiscordOptions,
-} from '../../src/sandbox/discord/index.js';
+import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '@rolegate/local-discord';
 import { dropDatabase, freshDatabaseUrl } from '../helpers/db.js';
 
 /**

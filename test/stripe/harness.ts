@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startLocalStripe, type LocalStripe } from '../../src/sandbox/stripe/index.js';
+import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import type { Dialect } from '../../src/adapters/store/db.js';
 import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/stripe-events.js';
 import { newId } from '../../src/core/ids.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckout } from '../../src/app/checkout.js';
 import { ensureStripePrice } from '../../src/app/prices.js';
 import { applyStripeEvent } from '../../src/app/stripe-process.js';
-import { SandboxActionError } from '../../src/sandbox/stripe/index.js';
+import { SandboxActionError } from '@rolegate/local-stripe';
 import { grantRow, seedOffer, startStripeWorld, type StripeWorld } from './harness.js';
 
 /**

@@ -8,7 +8,7 @@ import type {
 
 /**
  * Everything Rolegate asks of Discord. The adapter (src/adapters/discord/rest.ts) implements it on
- * @discordjs/rest + @discordjs/core; tests point it at the local Discord (src/sandbox/discord).
+ * @discordjs/rest + @discordjs/core; tests point it at the local Discord (@rolegate/local-discord).
  *
  * Contract for every method: on failure it throws a `FailureError` whose `failure` comes from
  * `classifyDiscordError` (src/adapters/discord/classify.ts): owner retry | merchant | customer | bug,
