@@ -101,4 +101,3 @@ export async function migrationsCurrent(db: Db): Promise<boolean> {
 export async function ping(db: Db): Promise<void> {
   await sql`SELECT 1`.execute(db.kysely);
 }
-
