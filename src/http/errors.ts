@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorCodes, type ErrorCode } from '../core/errors.js';
 import { IllegalTransitionError } from '../core/grant-state.js';
 import { FailureError } from '../core/failure.js';
+import { isDatabaseUnavailable } from '../adapters/store/db.js';
 
 /** The one error shape: `{ error: { code, message, request_id, details? } }`. */
 export function sendError(
@@ -17,8 +18,24 @@ export function sendError(
   });
 }
 
+/** Seconds a client is asked to wait when the database is unavailable (a restart takes a few). */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Maps every thrown thing to the closed list of codes; only the unexpected becomes a 500. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (isDatabaseUnavailable(error)) {
+    // Not a bug and not the caller's fault: nothing was stored, so the same request can simply be
+    // sent again (Stripe retries its webhooks on any non-2xx). Logged at debug only: the worker and
+    // scheduler already report the outage once, and a busy API would otherwise log every request.
+    request.log.debug({ err: error }, 'database unavailable');
+    reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    return sendError(
+      reply,
+      request,
+      'service_unavailable',
+      'the database is unavailable right now; try again in a few seconds',
+    );
+  }
   if (error instanceof AppError) return sendError(reply, request, error.code, error.message, error.details);
   if (error instanceof IllegalTransitionError)
     return sendError(reply, request, 'invalid_transition', error.message);

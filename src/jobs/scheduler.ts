@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db.js';
 import { enqueue } from './queue.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { DatabaseOutage, LoopBackoff } from './db-outage.js';
 
 export interface PeriodicTask {
   /** Unique name; also the job's dedupe key prefix. */
@@ -45,10 +46,16 @@ export async function claimPeriod(db: Db, task: PeriodicTask, now = Date.now()):
   });
 }
 
-/** Ticks every second and enqueues each periodic task once per period across all instances. */
+/**
+ * Ticks every second and enqueues each periodic task once per period across all instances. While
+ * the database is unavailable it backs off (capped, jittered) instead of ticking, logs the outage
+ * once, and resumes by itself; a period missed during the outage fires on the first tick after it.
+ */
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  private started = false;
+  private readonly backoff = new LoopBackoff();
 
   constructor(
     private readonly db: Db,
@@ -56,33 +63,53 @@ export class Scheduler {
     private readonly log: Logger,
     private readonly tickMs = 1000,
     private readonly clock: Clock = systemClock,
+    private readonly outage: DatabaseOutage = new DatabaseOutage(log),
   ) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.tickMs);
-    this.timer.unref();
-    void this.tick();
+    if (this.started) return;
+    this.started = true;
+    this.scheduleTick(0);
   }
 
+  /** Claims the current period of every task; returns the names of the tasks that fired. */
   async tick(now = this.clock.now()): Promise<string[]> {
-    if (this.ticking) return [];
+    return (await this.tickOnce(now)).fired;
+  }
+
+  stop(): void {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private scheduleTick(ms: number): void {
+    this.timer = setTimeout(() => void this.tickAndReschedule(), ms);
+    this.timer.unref();
+  }
+
+  private async tickAndReschedule(): Promise<void> {
+    const { ok } = await this.tickOnce(this.clock.now());
+    if (this.started) this.scheduleTick(ok ? this.tickMs : this.backoff.next());
+  }
+
+  private async tickOnce(now: number): Promise<{ fired: string[]; ok: boolean }> {
+    if (this.ticking) return { fired: [], ok: true };
     this.ticking = true;
     const fired: string[] = [];
+    const startedAt = Date.now();
     try {
       for (const task of this.tasks) {
         if (await claimPeriod(this.db, task, now)) fired.push(task.name);
       }
+      this.backoff.reset();
+      if (this.tasks.length > 0) this.outage.succeeded(startedAt);
+      return { fired, ok: true };
     } catch (err) {
-      this.log.error({ err }, 'scheduler tick failed');
+      if (!this.outage.failed(err, 'scheduler')) this.log.error({ err }, 'scheduler tick failed');
+      return { fired, ok: false };
     } finally {
       this.ticking = false;
     }
-    return fired;
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 }

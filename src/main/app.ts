@@ -7,6 +7,7 @@ import { LogOnlyMail, SmtpMail } from '../adapters/mail/smtp.js';
 import type { AppContext } from '../app/context.js';
 import type { Ports } from '../app/ports.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { DatabaseOutage } from '../jobs/db-outage.js';
 import { buildHandlers, periodicTasks } from '../jobs/handlers.js';
 import { queueDepth } from '../jobs/queue.js';
 import { Scheduler } from '../jobs/scheduler.js';
@@ -42,7 +43,10 @@ export interface Rolegate {
 export async function startRolegate(options: StartOptions): Promise<Rolegate> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.LOG_LEVEL);
-  const db: Db = openDb(config.DATABASE_URL);
+  const db: Db = openDb(config.DATABASE_URL, {
+    // Each broken connection; the outage itself is logged once, by `outage` below.
+    onConnectionError: (err) => log.debug({ err: err.message }, 'database connection lost'),
+  });
   await migrate(db);
   const metrics = new Metrics();
   let worker: Worker | null = null;
@@ -79,16 +83,19 @@ export async function startRolegate(options: StartOptions): Promise<Rolegate> {
   });
 
   const handlers = { ...buildHandlers(ctx), ...options.extraHandlers };
+  // One per process: the worker and the scheduler report a database outage once between them.
+  const outage = new DatabaseOutage(log);
   if (options.run.worker) {
     worker = new Worker(db, handlers, log.child({ part: 'worker' }), metrics, {
       concurrency: config.WORKER_CONCURRENCY,
       leaseMs: config.JOB_LEASE_SECONDS * 1000,
       clock: ctx.clock,
+      outage,
     });
     worker.start();
   }
   const scheduler = options.run.scheduler
-    ? new Scheduler(db, periodicTasks(ctx), log.child({ part: 'scheduler' }), 1000, ctx.clock)
+    ? new Scheduler(db, periodicTasks(ctx), log.child({ part: 'scheduler' }), 1000, ctx.clock, outage)
     : null;
   scheduler?.start();
 

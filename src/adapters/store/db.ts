@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
+import { postgresPool } from './pg-pool.js';
+export { isDatabaseUnavailable } from './pg-pool.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_initial.js';
 import * as m005 from './migrations/005_discord_ux.js';
@@ -29,16 +31,23 @@ export function dialectOf(url: string): Dialect {
   return url.startsWith('postgres') ? 'postgres' : 'sqlite';
 }
 
-/** Opens SQLite (WAL, busy timeout) or PostgreSQL from a DATABASE_URL. Does not migrate. */
-export function openDb(url: string, options: { poolSize?: number } = {}): Db {
+/**
+ * Opens SQLite (WAL, busy timeout) or PostgreSQL from a DATABASE_URL. Does not migrate.
+ * `onConnectionError` hears every PostgreSQL connection that broke (a restart, a network cut); the
+ * query that was using it fails on its own, so this is for logs only.
+ */
+export function openDb(
+  url: string,
+  options: { poolSize?: number; onConnectionError?: (err: Error) => void } = {},
+): Db {
   const dialect = dialectOf(url);
   if (dialect === 'postgres') {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
-    // An idle client losing its connection must not crash the process; the pool replaces it.
-    pool.on('error', () => undefined);
+    const pool = postgresPool(url, options);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect, close: () => kysely.destroy() };
   }
+  // better-sqlite3 is synchronous and in-process: there is no connection to lose and no 'error'
+  // event to miss. A locked database (SQLITE_BUSY) is waited out by busy_timeout below.
   const file = url.slice('sqlite:'.length);
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
   const database = new SQLite(file === ':memory:' ? ':memory:' : resolve(file));
