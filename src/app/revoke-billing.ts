@@ -37,7 +37,7 @@ interface BillingResult {
   subscription: SubscriptionSnapshot | null;
 }
 
-const day = (ms: number | null) =>
+const isoDay = (ms: number | null) =>
   ms === null ? 'the end of the period' : new Date(ms).toISOString().slice(0, 10);
 
 /** The subscription to act on: the grant's, or the one its checkout turned into meanwhile. */
@@ -80,7 +80,7 @@ async function carryOut(ctx: AppContext, grant: GrantRow, choice: RevokeBilling)
         ? current
         : await stripe.cancelSubscriptionAtPeriodEnd(current.id, revokeBillingKey(grant.id, 'period_end'));
       return {
-        message: `subscription ${sub.id} cancels at the end of its period (${day(subscriptionEndsAt(sub))}); no further charge`,
+        message: `subscription ${sub.id} cancels at the end of its period (${isoDay(subscriptionEndsAt(sub))}); no further charge`,
         subscription: sub,
       };
     }
