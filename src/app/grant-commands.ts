@@ -5,6 +5,8 @@ import { canTransition, IllegalTransitionError, type GrantStatus } from '../core
 import { inTransaction, type AppContext, type Tx } from './context.js';
 import { findOrCreateCustomer, loadCustomer, type CustomerRow } from './customers.js';
 import { applyGrantEvent, createGrant, enqueueMemberSync, grantView, type GrantRow } from './grants.js';
+import { planRevokeBilling, type RevokeBilling } from '../core/revoke-billing.js';
+import { queueRevokeBilling, writeBillingLog } from './revoke-billing.js';
 
 /**
  * What a person can do to grants through the API: manual and comp grants, revoke, extend, retry
@@ -102,16 +104,46 @@ export async function createManualGrant(
   });
 }
 
-/** Ends access for good. A revoked grant cannot be revoked again (409). */
+export interface RevokeInput {
+  reason?: string | undefined;
+  /** What to do with the Stripe billing; default `cancel_now` (see planRevokeBilling). */
+  billing?: RevokeBilling | undefined;
+}
+
+/**
+ * Ends access for good, and decides the grant's Stripe billing in the same transaction: the choice
+ * is written on the grant (so the `entitlement_grant.revoked` payload carries it) and the Stripe call
+ * is queued as a job (outbox). A revoked grant cannot be revoked again (409); a billing choice that
+ * does not fit the grant is refused (422) and changes nothing.
+ */
 export async function revokeGrant(
   ctx: AppContext,
   id: string,
-  reason: string | undefined,
+  input: RevokeInput,
   cause: string,
 ): Promise<GrantRow> {
-  return inTransaction(ctx, (tx) =>
-    applyGrantEvent(ctx, tx, id, 'revoke', { cause, reason: reason ?? 'revoked through the API' }),
-  );
+  return inTransaction(ctx, async (tx) => {
+    const g = await loadGrant(tx, id);
+    const status = g.status as GrantStatus;
+    if (!canTransition(status, g.active === 1, 'revoke'))
+      throw new IllegalTransitionError(status, 'revoke', g.active === 1);
+    const plan = planRevokeBilling(g, input.billing);
+    if (!plan.ok) throw new AppError('unprocessable', plan.message);
+    const revoked = await applyGrantEvent(ctx, tx, id, 'revoke', {
+      cause,
+      reason: input.reason ?? 'revoked through the API',
+      patch: { revoke_billing: plan.choice, revoke_billing_status: plan.status },
+    });
+    if (plan.status === 'pending') await queueRevokeBilling(tx, id, cause);
+    if (plan.choice === 'keep_billing')
+      await writeBillingLog(tx, revoked, {
+        outcome: 'skipped',
+        message: 'billing kept: Stripe was not asked to change anything; the subscription keeps charging',
+        cause,
+        at: ctx.clock.now(),
+      });
+    return revoked;
+  });
 }
 
 /**
@@ -239,7 +271,7 @@ export async function getGrantWithSyncLog(ctx: AppContext, id: string) {
       error_owner: l.error_owner,
       message: l.message,
       cause: l.cause,
-      discord_user_id: l.discord_user_id,
+      discord_user_id: l.discord_user_id === '' ? null : l.discord_user_id,
       created_at: new Date(l.created_at).toISOString(),
     })),
   };

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { GrantsTable } from '../adapters/store/schema.js';
 import { AppError, notFound } from '../core/errors.js';
 import { transition, type GrantEvent, type GrantStatus } from '../core/grant-state.js';
+import type { RevokeBilling, RevokeBillingStatus } from '../core/revoke-billing.js';
 import type { FailureOwner } from '../core/failure.js';
 import { newClaimCode, newId } from '../core/ids.js';
 import type { AppContext, Tx } from './context.js';
@@ -92,7 +93,11 @@ export interface CreateGrantInput {
   cause: string;
 }
 
-/** Creates a grant with a claim code, emits `entitlement_grant.created`, and syncs when active. */
+/**
+ * Creates a grant with a claim code. An active grant (manual, comp, reissued) confers access at once:
+ * it is announced (`entitlement_grant.created`) and synced now. An inactive one (a checkout awaiting
+ * payment) is announced by applyGrantEvent when it first confers access, if it ever does.
+ */
 export async function createGrant(ctx: AppContext, tx: Tx, input: CreateGrantInput): Promise<GrantRow> {
   const entitlement = await tx.db
     .selectFrom('entitlements')
@@ -138,10 +143,15 @@ export async function createGrant(ctx: AppContext, tx: Tx, input: CreateGrantInp
     revoked_at: null,
     reminded_for_ends_at: null,
     payment_failed_reminded_for: null,
+    announced_at: input.active ? now : null,
+    revoke_billing: null,
+    revoke_billing_status: null,
+    revoke_billing_error: null,
+    stripe_cancel_at: null,
   };
   await tx.db.insertInto('grants').values(row).execute();
-  await emitWebhookEvent(ctx, tx, 'entitlement_grant.created', grantView(row));
   if (row.active) {
+    await emitWebhookEvent(ctx, tx, 'entitlement_grant.created', grantView(row));
     await enqueueSyncForGrant(tx, row, input.cause);
     await scheduleExpiry(tx, row);
   }
@@ -168,6 +178,8 @@ export interface GrantEventOptions {
       | 'stripe_subscription_id'
       | 'price_id'
       | 'entitlement_id'
+      | 'revoke_billing'
+      | 'revoke_billing_status'
     >
   >;
 }
@@ -198,6 +210,10 @@ export async function applyGrantEvent(
   if (options.endsAt !== undefined) update.ends_at = options.endsAt;
   if (options.graceEndsAt !== undefined) update.grace_ends_at = options.graceEndsAt;
   if (options.reason !== undefined) update.status_reason = options.reason;
+  // The first time a grant confers access it becomes a grant to the merchant (announced): before
+  // that it was only a checkout, which may never be paid.
+  const announcing = next.active && grant.announced_at === null;
+  if (announcing) update.announced_at = now;
   switch (event) {
     case 'delivery_succeeded':
       update.delivered_at = grant.delivered_at ?? now;
@@ -255,8 +271,12 @@ export async function applyGrantEvent(
     if (customer?.email && !customer.discord_user_id) await queueInvitation(tx, grantId, options.cause);
   }
 
+  if (announcing) await emitWebhookEvent(ctx, tx, 'entitlement_grant.created', grantView(after));
   const type = webhookTypeFor(from, after);
-  if (type) await emitWebhookEvent(ctx, tx, type, grantView(after));
+  // A grant never announced sends nothing (an abandoned or failed checkout is not news to the
+  // merchant); the `updated` of the announcing change itself is what `created` already says.
+  const newsworthy = after.announced_at !== null && !(announcing && type === 'entitlement_grant.updated');
+  if (type && newsworthy) await emitWebhookEvent(ctx, tx, type, grantView(after));
   return after;
 }
 
@@ -307,6 +327,10 @@ export function grantView(g: GrantRow) {
             owner: g.last_error_owner as FailureOwner,
           },
     status_reason: g.status_reason,
+    revoke_billing: g.revoke_billing as RevokeBilling | null,
+    revoke_billing_status: g.revoke_billing_status as RevokeBillingStatus | null,
+    revoke_billing_error: g.revoke_billing_error,
+    stripe_cancel_at: iso(g.stripe_cancel_at),
     note: g.note,
     created_at: iso(g.created_at),
     updated_at: iso(g.updated_at),

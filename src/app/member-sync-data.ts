@@ -1,11 +1,13 @@
 import type { Failure } from '../core/failure.js';
-import { isLive, type RevokeAction, type SyncGrant } from '../core/desired-roles.js';
-import type { AppContext } from './context.js';
-import type { GrantRow } from './grants.js';
+import { heldAfterEnd, isLive, type RevokeAction, type SyncGrant } from '../core/desired-roles.js';
+import { inTransaction, type AppContext } from './context.js';
+import { grantView, type GrantRow } from './grants.js';
+import { emitWebhookEvent } from './webhook-events.js';
 
 /** What member sync reads and writes around its Discord calls: the grants of one member, and the sync log. */
 
-export type LoadedGrant = SyncGrant & { row: GrantRow };
+/** `former`: a grant of a customer who switched this Discord account away (see loadGrants). */
+export type LoadedGrant = SyncGrant & { row: GrantRow; former: boolean };
 
 /**
  * The grants that concern one (server, user): those of the customer currently linked to the user,
@@ -44,6 +46,7 @@ export async function loadGrants(ctx: AppContext, serverId: string, userId: stri
     switchedAway: boolean,
   ): LoadedGrant => ({
     row,
+    former: switchedAway,
     id: row.id,
     active: switchedAway ? false : row.active === 1,
     startsAt: row.starts_at,
@@ -110,4 +113,45 @@ export function grantFor(grants: LoadedGrant[], roleId: string, now: number): st
         g.entitlement.fallbackRoleId === roleId,
     );
   return past?.id ?? grants[0]?.id ?? null;
+}
+
+/**
+ * After a sync that reached the member: writes what each ended grant of the member still holds
+ * (`granted_role_ids`, see heldAfterEnd), so a revoked grant whose roles were removed shows none.
+ * A grant that changed meanwhile is left alone (its change queued another sync); a former account's
+ * grants are left alone too (they are judged by the account the buyer uses now).
+ */
+export async function recordEndedGrantRoles(
+  ctx: AppContext,
+  grants: LoadedGrant[],
+  memberRoleIds: ReadonlySet<string>,
+): Promise<void> {
+  const now = ctx.clock.now();
+  for (const g of grants) {
+    if (g.former || isLive(g, now)) continue;
+    const held = heldAfterEnd(g, memberRoleIds);
+    if (JSON.stringify(held) === JSON.stringify([...g.grantedRoleIds].sort())) continue;
+    const granted_role_ids = JSON.stringify(held);
+    await inTransaction(ctx, async (tx) => {
+      // Guarded by what decides the roles (a restore meanwhile queued its own sync); other columns,
+      // such as a revoke's billing outcome, may change concurrently without making this wrong.
+      const r = await tx.db
+        .updateTable('grants')
+        .set({ granted_role_ids, updated_at: now })
+        .where('id', '=', g.id)
+        .where('status', '=', g.row.status)
+        .where('active', '=', g.row.active)
+        .where('granted_role_ids', '=', g.row.granted_role_ids)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return;
+      // Re-read after the write (which holds the row lock): the webhook shows the row as it is.
+      const after = await tx.db
+        .selectFrom('grants')
+        .selectAll()
+        .where('id', '=', g.id)
+        .executeTakeFirstOrThrow();
+      if (after.announced_at !== null)
+        await emitWebhookEvent(ctx, tx, 'entitlement_grant.updated', grantView(after));
+    });
+  }
 }

@@ -8,7 +8,14 @@ import { applyGrantEvent, type GrantEventOptions } from './grants.js';
 import { IllegalTransitionError } from '../core/grant-state.js';
 import { AppError } from '../core/errors.js';
 import { accessTokenFor, markLinkDead } from './discord-link.js';
-import { auditReason, grantFor, loadGrants, writeSyncLog, type LoadedGrant } from './member-sync-data.js';
+import {
+  auditReason,
+  grantFor,
+  loadGrants,
+  recordEndedGrantRoles,
+  writeSyncLog,
+  type LoadedGrant,
+} from './member-sync-data.js';
 import { discordPort, managedRoleIdsOf, pauseServer, storedStanding, type ServerRow } from './servers.js';
 
 /**
@@ -149,7 +156,10 @@ export async function syncMember(
     memberRoleIds: member?.roleIds ?? null,
     now,
   });
-  if (!member && !plan.join) return { changes: 0, outcome: 'done' };
+  if (!member && !plan.join) {
+    await recordEndedGrantRoles(ctx, grants, new Set()); // not in the server: holds nothing
+    return { changes: 0, outcome: 'done' };
+  }
 
   // Pre-validate against the stored snapshot: a role the bot cannot touch costs no Discord call.
   const { roles, bot } = await storedStanding(db, server);
@@ -259,6 +269,7 @@ export async function syncMember(
       return handleFailure(ctx, server, grants, userId, cause, err, { action: 'kick', grantId: kickGrant });
     }
     await writeSyncLog(ctx, { serverId, userId, grantId: kickGrant, action: 'kick', outcome: 'ok', cause });
+    await recordEndedGrantRoles(ctx, grants, new Set());
     return { changes, outcome: 'done' };
   }
 
@@ -282,6 +293,7 @@ export async function syncMember(
     }
   }
   await markDelivered(ctx, grants, memberRoles, new Set(), cause);
+  await recordEndedGrantRoles(ctx, grants, memberRoles);
   return { changes, outcome: 'done' };
 }
 

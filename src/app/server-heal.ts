@@ -97,6 +97,7 @@ export async function healServer(ctx: AppContext, serverId: string): Promise<boo
       .where('server_id', '=', serverId)
       .where('outcome', 'in', ['skipped', 'failed'])
       .where('error_owner', '=', 'merchant')
+      .where('action', '!=', 'billing') // a Stripe failure, not a member to re-sync
       .where('created_at', '>=', server.paused_at ?? 0)
       .execute();
     await resumeServer(tx.db, serverId, now);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../adapters/store/db.js';
 import type { GrantRow } from './grants.js';
+import type { SubscriptionSnapshot } from './ports/stripe.js';
 
 /**
  * How Stripe objects find their grant, and the bookkeeping that is not an access change
@@ -90,6 +91,7 @@ export async function patchGrant(
       | 'stripe_event_created'
       | 'stripe_subscription_id'
       | 'stripe_checkout_session_id'
+      | 'stripe_cancel_at'
       | 'status_reason'
     >
   >,
@@ -103,4 +105,10 @@ export async function patchGrant(
     .where('id', '=', grant.id)
     .execute();
   return { ...grant, ...patch, updated_at: now };
+}
+
+/** When a subscription ends (a scheduled cancel) or ended; null while it renews. */
+export function subscriptionEndsAt(sub: SubscriptionSnapshot): number | null {
+  if (sub.status === 'canceled' || sub.status === 'incomplete_expired') return sub.endedAt ?? sub.cancelAt;
+  return sub.cancelAt ?? (sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null);
 }

@@ -12,6 +12,7 @@ import {
   grantBySubscription,
   patchGrant,
   recordPaymentIntents,
+  subscriptionEndsAt,
 } from './stripe-grants.js';
 
 /**
@@ -125,6 +126,7 @@ export async function applySubscription(
     grant,
     {
       stripe_status: sub.status,
+      stripe_cancel_at: subscriptionEndsAt(sub),
       stripe_event_created: Math.max(grant.stripe_event_created ?? 0, eventCreated ?? 0) || null,
     },
     now,

@@ -52,6 +52,26 @@ export function desiredRoles(grants: readonly SyncGrant[], now: number): Set<str
   return desired;
 }
 
+/**
+ * The roles an ended (revoked, expired, suspended) grant still holds once member sync applied its
+ * revoke action to a member who now has `memberRoleIds`: nothing when its roles were removed or the
+ * member kicked; the roles it gave that `keep` left in place; the fallback role `swap` gave.
+ */
+export function heldAfterEnd(grant: SyncGrant, memberRoleIds: ReadonlySet<string>): string[] {
+  const e = grant.entitlement;
+  switch (e.revokeAction) {
+    case 'keep':
+      return grant.grantedRoleIds.filter((r) => memberRoleIds.has(r)).sort();
+    case 'swap':
+      return e.fallbackRoleId !== null && grant.deliveredAt !== null && memberRoleIds.has(e.fallbackRoleId)
+        ? [e.fallbackRoleId]
+        : [];
+    case 'remove_roles':
+    case 'kick':
+      return [];
+  }
+}
+
 export interface MemberPlan {
   desired: Set<string>;
   add: string[];

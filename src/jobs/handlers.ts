@@ -2,6 +2,7 @@ import type { AppContext } from '../app/context.js';
 import { expireGrant, sweepExpiredGrants } from '../app/expiry.js';
 import { GRANT_EXPIRE_JOB, MEMBER_SYNC_JOB } from '../app/grants.js';
 import { WEBHOOK_DELIVER_JOB } from '../app/webhook-events.js';
+import { GRANT_REVOKE_BILLING_JOB, runRevokeBilling } from '../app/revoke-billing.js';
 import { webhookDeliveryHandler } from '../app/webhooks/deliver.js';
 import { stripeJobHandlers, stripePeriodicTasks } from '../app/stripe-jobs.js';
 import {
@@ -23,6 +24,8 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
     ...reconcileJobHandlers(ctx),
     [GRANT_EXPIRE_JOB]: (payload) => expireGrant(ctx, payload),
     [MEMBER_SYNC_JOB]: (payload) => runMemberSyncJob(ctx, payload),
+    [GRANT_REVOKE_BILLING_JOB]: (payload, { job }) =>
+      runRevokeBilling(ctx, payload, { final: job.attempts >= job.max_attempts }),
     [SERVERS_HEAL_JOB]: async () => void (await healPausedServers(ctx)),
     [WEBHOOK_DELIVER_JOB]: webhookDeliveryHandler(ctx),
     'grants.sweep_expired': async () => {

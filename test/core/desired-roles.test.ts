@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredRoles, planMemberSync, type SyncGrant } from '../../src/core/desired-roles.js';
+import { desiredRoles, heldAfterEnd, planMemberSync, type SyncGrant } from '../../src/core/desired-roles.js';
 
 const now = 1_000_000;
 const ent = (id: string, roleIds: string[], extra: Partial<SyncGrant['entitlement']> = {}) => ({
@@ -190,5 +190,25 @@ describe('desired roles', () => {
       now,
     });
     expect(plan.join).toBe(true);
+  });
+});
+
+describe('what an ended grant still holds', () => {
+  const member = new Set(['gold', 'fallback', 'other']);
+  it('is nothing once its roles were removed or the member kicked', () => {
+    expect(heldAfterEnd(grant('g', ent('e', ['gold']), { active: false }), member)).toEqual([]);
+    expect(
+      heldAfterEnd(grant('g', ent('e', ['gold'], { revokeAction: 'kick' }), { active: false }), member),
+    ).toEqual([]);
+  });
+  it('is the roles "keep" left in place, as long as the member still has them', () => {
+    const e = ent('e', ['gold', 'vip'], { revokeAction: 'keep' });
+    expect(heldAfterEnd(grant('g', e, { active: false }), member)).toEqual(['gold']);
+  });
+  it('is the fallback role "swap" gave, once it was delivered', () => {
+    const e = ent('e', ['gold'], { revokeAction: 'swap', fallbackRoleId: 'fallback' });
+    expect(heldAfterEnd(grant('g', e, { active: false }), member)).toEqual(['fallback']);
+    expect(heldAfterEnd(grant('g', e, { active: false, deliveredAt: null }), member)).toEqual([]);
+    expect(heldAfterEnd(grant('g', e, { active: false }), new Set(['gold']))).toEqual([]);
   });
 });

@@ -42,6 +42,8 @@ export async function startHarness(
     localDiscord?: StartLocalDiscordOptions;
     adapter?: Partial<DiscordRestOptions>;
     wrap?: (port: DiscordPort) => DiscordPort;
+    /** More environment for the app (for example a local Stripe's). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
   const discord = await startLocalDiscord(options.localDiscord);
@@ -59,6 +61,7 @@ export async function startHarness(
       DISCORD_BOT_TOKEN: discord.botToken,
       DISCORD_APPLICATION_ID: discord.applicationId,
       DISCORD_CLIENT_SECRET: discord.clientSecret,
+      ...options.env,
     },
     ports: { discord: options.wrap ? options.wrap(adapter) : adapter },
   });

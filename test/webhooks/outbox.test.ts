@@ -32,7 +32,7 @@ describeEachBackend('merchant webhooks are an outbox', ({ dialect }) => {
           entitlementId: seed.entitlementId,
           customerId: seed.customerId,
           source: 'manual',
-          active: false,
+          active: true,
           cause: 'test',
         });
         throw new Error('the caller failed after the change');
@@ -50,7 +50,7 @@ describeEachBackend('merchant webhooks are an outbox', ({ dialect }) => {
         entitlementId: seed.entitlementId,
         customerId: seed.customerId,
         source: 'manual',
-        active: false,
+        active: true,
         cause: 'test',
       }),
     );

@@ -12,9 +12,10 @@ import type { CheckoutResult, CompleteCheckoutInput } from './engine/checkout.js
 import type { Engine } from './engine/context.js';
 import type { DueSummary } from './engine/lifecycle.js';
 import { EventLog } from './events.js';
+import { FaultInjector, type FaultOptions } from './faults.js';
 import { IdempotencyCache } from './idempotency.js';
 import { randomToken } from './ids.js';
-import { Router } from './router.js';
+import { Router, type HttpMethod } from './router.js';
 import { registerBillingRoutes } from './routes/billing.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerCheckoutRoutes } from './routes/checkout.js';
@@ -106,6 +107,8 @@ export interface LocalStripe {
   deliveryAttempts(eventId?: string): DeliveryAttempt[];
   /** Same as the buttons of the hosted Checkout page. */
   completeCheckout(sessionId: string, input: CompleteCheckoutInput): CheckoutResult;
+  /** Answers the next matching API requests with an error (default: one 500), for tests of retries. */
+  failNext(method: HttpMethod, path: RegExp, options?: FaultOptions): void;
   /** Every event so far, oldest first. */
   events(): readonly Stripe.Event[];
   close(): Promise<void>;
@@ -127,6 +130,7 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
   const engine: Engine = { store, events, clock, baseUrl: () => baseUrl };
   const simulator = new Simulator(engine);
 
+  const faults = new FaultInjector();
   const api = new Router();
   registerCatalogRoutes(api);
   registerCustomerRoutes(api);
@@ -142,6 +146,7 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
       api,
       control: controlRouter(),
       idempotency: new IdempotencyCache(clock),
+      faults,
       engine,
       clock,
       simulator,
@@ -198,6 +203,7 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
     redeliver: (eventId, endpointId) => dispatcher.redeliver(eventId, endpointId),
     deliveryAttempts: (eventId) => dispatcher.attempts(eventId),
     completeCheckout: (sessionId, input) => simulator.completeCheckout(sessionId, input),
+    failNext: (method, path, options) => faults.add(method, path, options),
     events: () => events.all(),
     close: async () => {
       if (sweep !== null) clearInterval(sweep);

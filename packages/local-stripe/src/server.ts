@@ -12,6 +12,7 @@ import { authenticationError, StripeApiError, unrecognizedUrl } from './errors.j
 import { expand, toJson } from './expand.js';
 import { API_VERSION } from './events.js';
 import { canonicalForm, parseForm } from './form.js';
+import type { FaultInjector } from './faults.js';
 import { IdempotencyCache } from './idempotency.js';
 import { newId } from './ids.js';
 import { listObject } from './list.js';
@@ -28,6 +29,7 @@ export interface ServerDeps extends ControlDeps {
   api: Router;
   control: Router<ControlHandler>;
   idempotency: IdempotencyCache;
+  faults: FaultInjector;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -156,6 +158,11 @@ function handleApi(
     checkKey(req, deps.secretKey);
     const route = deps.api.match(method, url.pathname);
     if (route === null) throw unrecognizedUrl(method, url.pathname);
+    const fault = deps.faults.take(method, url.pathname);
+    if (fault !== null) {
+      headers['stripe-should-retry'] = 'false';
+      throw fault;
+    }
     const raw =
       method === 'POST'
         ? parseForm(body.length > 0 ? body : url.search.slice(1))

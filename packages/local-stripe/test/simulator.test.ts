@@ -177,6 +177,27 @@ describe('cancellation, pause and plan changes', () => {
     ]);
   });
 
+  it('DELETE takes prorate and invoice_now as booleans; canceling again is a 404, as on Stripe', async () => {
+    const subId = await paidSubscription(h, price);
+    await expect(
+      h.stripe.subscriptions.cancel(subId, { prorate: 'soon' as unknown as boolean }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'prorate' });
+    const canceled = await h.stripe.subscriptions.cancel(subId, { prorate: false, invoice_now: false });
+    expect(canceled.status).toBe('canceled');
+    await expect(h.stripe.subscriptions.cancel(subId)).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+    });
+  });
+
+  it('failNext answers the next matching requests with a 500 the client does not retry by itself', async () => {
+    const subId = await paidSubscription(h, price);
+    h.local.failNext('DELETE', new RegExp(`/v1/subscriptions/${subId}$`), { times: 1 });
+    await expect(h.stripe.subscriptions.cancel(subId)).rejects.toMatchObject({ statusCode: 500 });
+    expect((await h.stripe.subscriptions.retrieve(subId)).status).toBe('active');
+    expect((await h.stripe.subscriptions.cancel(subId)).status).toBe('canceled');
+  });
+
   it('pause and resume send paused/resumed events and change the status', async () => {
     const subId = await paidSubscription(h, price);
     h.local.simulator.pause(subId);

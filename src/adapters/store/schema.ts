@@ -170,6 +170,15 @@ export interface GrantsTable {
   reminded_for_ends_at: number | null;
   /** The grace end the "payment failed" email was sent for (migration 007); null = none yet. */
   payment_failed_reminded_for: number | null;
+  /** When `entitlement_grant.created` was emitted (first access); null = never conferred access (010). */
+  announced_at: number | null;
+  /** What the person who revoked chose for billing: `cancel_now` | `cancel_at_period_end` | `keep_billing`. */
+  revoke_billing: string | null;
+  /** `pending` (Stripe call queued) | `done` | `failed` (see `revoke_billing_error`). */
+  revoke_billing_status: string | null;
+  revoke_billing_error: string | null;
+  /** When the Stripe subscription ends or ended (scheduled cancel, or canceled); null while it renews. */
+  stripe_cancel_at: number | null;
 }
 
 export interface SyncLogTable {
@@ -177,7 +186,7 @@ export interface SyncLogTable {
   server_id: string;
   discord_user_id: string;
   grant_id: string | null;
-  /** `add_role` | `remove_role` | `join` | `kick` | `check` */
+  /** `add_role` | `remove_role` | `join` | `kick` | `check`, or `billing` (a revoke's Stripe change, 010) */
   action: string;
   role_id: string | null;
   /** `ok` | `failed` | `skipped` */

@@ -103,6 +103,7 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     cancelAt: ms(sub.cancel_at),
     currentPeriodEnd: ends.length ? Math.min(...ends) * 1000 : null,
     trialEnd: ms(sub.trial_end),
+    endedAt: ms(sub.ended_at),
   };
 }
 
@@ -239,6 +240,28 @@ export class StripeClient implements StripePort {
 
   retrieveSubscription(id: string): Promise<SubscriptionSnapshot> {
     return call(async () => subscriptionSnapshot(await this.sdk.subscriptions.retrieve(id)));
+  }
+
+  cancelSubscription(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot> {
+    return call(async () =>
+      subscriptionSnapshot(
+        await this.sdk.subscriptions.cancel(id, { prorate: false, invoice_now: false }, { idempotencyKey }),
+      ),
+    );
+  }
+
+  cancelSubscriptionAtPeriodEnd(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot> {
+    return call(async () =>
+      subscriptionSnapshot(
+        await this.sdk.subscriptions.update(id, { cancel_at_period_end: true }, { idempotencyKey }),
+      ),
+    );
+  }
+
+  expireCheckoutSession(id: string, idempotencyKey: string): Promise<void> {
+    return call(async () => {
+      await this.sdk.checkout.sessions.expire(id, {}, { idempotencyKey });
+    });
   }
 
   retrieveInvoice(id: string): Promise<InvoiceSnapshot> {

@@ -77,6 +77,8 @@ export interface SubscriptionSnapshot {
   /** min over items of `current_period_end`, epoch ms. */
   currentPeriodEnd: number | null;
   trialEnd: number | null;
+  /** When a canceled subscription ended, epoch ms. */
+  endedAt: number | null;
 }
 
 export interface InvoiceSnapshot {
@@ -134,6 +136,15 @@ export interface StripePort {
   ): Promise<{ id: string; url: string }>;
   retrieveCheckoutSession(id: string): Promise<CheckoutSessionSnapshot>;
   retrieveSubscription(id: string): Promise<SubscriptionSnapshot>;
+  /**
+   * Cancels a subscription at once, with `prorate=false` and `invoice_now=false`: no credit for the
+   * unused time and no final invoice, so nothing is refunded (a refund is a separate decision).
+   */
+  cancelSubscription(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
+  /** Sets `cancel_at_period_end`: the buyer is not charged again and keeps the period already paid. */
+  cancelSubscriptionAtPeriodEnd(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
+  /** Expires an open Checkout Session, so it can no longer be paid. */
+  expireCheckoutSession(id: string, idempotencyKey: string): Promise<void>;
   retrieveInvoice(id: string): Promise<InvoiceSnapshot>;
   retrieveCharge(id: string): Promise<ChargeSnapshot>;
   retrieveDispute(id: string): Promise<DisputeSnapshot>;

@@ -13,6 +13,7 @@ import {
   revokeGrant,
 } from '../../app/grant-commands.js';
 import { grantStatuses } from '../../core/grant-state.js';
+import { revokeBillingChoices, revokeBillingStatuses } from '../../core/revoke-billing.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';
 import {
   idOf,
@@ -46,7 +47,24 @@ export const grantSchema = z.object({
     .object({ code: z.string(), message: z.string().nullable(), owner: z.string() })
     .nullable()
     .describe('The last delivery error and who must act: retry, merchant, customer or bug.'),
-  status_reason: z.string().nullable(),
+  status_reason: z
+    .string()
+    .nullable()
+    .describe('Why the status is what it is (for a revoke: the reason given).'),
+  revoke_billing: z
+    .enum(revokeBillingChoices)
+    .nullable()
+    .describe(
+      'What the person who revoked the grant chose for its Stripe billing; null when not revoked by a person, or when Stripe has nothing to charge for it.',
+    ),
+  revoke_billing_status: z
+    .enum(revokeBillingStatuses)
+    .nullable()
+    .describe('pending: the Stripe call is queued or retrying; done; failed: change it by hand in Stripe.'),
+  revoke_billing_error: z.string().nullable().describe('The last Stripe error of the billing change.'),
+  stripe_cancel_at: isoString
+    .nullable()
+    .describe('When the Stripe subscription ends (a scheduled cancel) or ended; null while it renews.'),
   note: z.string().nullable(),
   claim_code: z.string().nullable().describe('One-time code for `/claim CODE` in the server.'),
   created_at: isoString.nullable(),
@@ -65,7 +83,7 @@ const grantWithLogSchema = grantSchema.extend({
       error_owner: z.string().nullable(),
       message: z.string().nullable(),
       cause: z.string(),
-      discord_user_id: z.string(),
+      discord_user_id: z.string().nullable().describe('Null for a billing entry of a buyer without Discord.'),
       created_at: isoString,
     }),
   ),
@@ -93,7 +111,17 @@ const createBody = z.strictObject({
 });
 
 // Fastify hands a missing body over as null.
-const revokeBody = z.strictObject({ reason: text(500, 1).optional() }).nullish();
+const revokeBody = z
+  .strictObject({
+    reason: text(500, 1).optional(),
+    billing: z
+      .enum(revokeBillingChoices)
+      .optional()
+      .describe(
+        'What happens to the Stripe billing. Default `cancel_now`: the subscription is canceled at once, without proration or refund (refund in Stripe if you want to), or an unpaid checkout is expired. `cancel_at_period_end`: no further charge; the paid period runs out. `keep_billing`: Stripe is not touched and keeps charging. A grant Stripe cannot charge for (manual, comp, paid one-time) accepts only the default; anything else is a 422.',
+      ),
+  })
+  .nullish();
 const extendBody = z.strictObject({
   ends_at: isoDateTime.optional().describe('The new end; must be later than the current end.'),
   days: days.optional().describe('Days added to the current end (or to now, if that end passed).'),
@@ -186,7 +214,8 @@ export function registerGrantRoutes(app: FastifyInstance, ctx: AppContext) {
       schema: {
         tags,
         summary: 'Revoke a grant',
-        description: 'Ends access for good; member sync removes the roles no other live grant gives.',
+        description:
+          'Ends access for good; member sync removes the roles no other live grant gives. By default the Stripe subscription is canceled at once, without proration or refund (`billing`: `cancel_now`); the choice and its progress show on the grant (`revoke_billing`, `revoke_billing_status`), in its sync log and in the `entitlement_grant.revoked` and `.updated` webhooks.',
         params: idParams,
         body: revokeBody,
         response: { 200: grantSchema },
@@ -194,7 +223,12 @@ export function registerGrantRoutes(app: FastifyInstance, ctx: AppContext) {
     },
     async (request) =>
       grantDetailView(
-        await revokeGrant(ctx, grantId(request.params.id), request.body?.reason, personCause(request)),
+        await revokeGrant(
+          ctx,
+          grantId(request.params.id),
+          { reason: request.body?.reason, billing: request.body?.billing },
+          personCause(request),
+        ),
       ),
   );
 

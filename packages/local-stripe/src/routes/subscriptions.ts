@@ -11,7 +11,7 @@ import {
   type ItemChange,
 } from '../engine/subscriptions.js';
 import type { Engine } from '../engine/context.js';
-import { invalidParam, invalidRequest } from '../errors.js';
+import { invalidParam, invalidRequest, noSuch } from '../errors.js';
 import { createdFilter, LIST_PARAMS, newestFirst, paginate } from '../list.js';
 import { applyMetadata, type Params } from '../params.js';
 import type { Router } from '../router.js';
@@ -104,14 +104,14 @@ export function registerSubscriptionRoutes(router: Router): void {
   );
   router.add('DELETE', '/v1/subscriptions/:id', ({ params, form }, engine) => {
     form.allowOnly(['invoice_now', 'prorate', 'cancellation_details', 'expand']);
+    // Both default to false. Prorations are not modelled (as for updates): `prorate=true` would
+    // credit the unused time and `invoice_now=true` bill what is pending, neither of which the
+    // local Stripe keeps; they are checked like Stripe checks them.
+    form.boolean('invoice_now');
+    form.boolean('prorate');
     const sub = engine.store.subscription(params['id'] ?? '');
-    if (ENDED.includes(sub.status)) {
-      throw invalidRequest(
-        `No such subscription: '${sub.id}'; it has already been canceled.`,
-        'resource_missing',
-        'id',
-      );
-    }
+    // Stripe treats a canceled subscription as deleted: canceling it again is a 404.
+    if (ENDED.includes(sub.status)) throw noSuch('subscription', sub.id);
     const comment =
       form.object('cancellation_details')?.allowOnly(['comment', 'feedback']).string('comment') ?? null;
     return cancelNow(engine, sub, comment);
