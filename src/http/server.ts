@@ -38,7 +38,8 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
       status: String(reply.statusCode),
     });
   });
-  app.addHook('preHandler', apiKeyGuard(ctx));
+  // onRequest, before the body is read or validated: a request without a valid key learns nothing else.
+  app.addHook('onRequest', apiKeyGuard(ctx));
 
   await app.register(swagger, {
     openapi: {
