@@ -7,11 +7,14 @@ import type { AppContext } from '../app/context.js';
 import { apiKeyGuard } from './auth.js';
 import { handleError, sendError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
+import { registerPublicSurface } from './surface.js';
 
 /** Builds the HTTP server: API, webhooks, interactions, OAuth callbacks, health and metrics. */
 export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
+    // Which proxies may name the client (X-Forwarded-For): rate limits are per client address.
+    trustProxy: ctx.config.TRUST_PROXY,
     bodyLimit: 1_048_576,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -40,6 +43,7 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
   });
   // onRequest, before the body is read or validated: a request without a valid key learns nothing else.
   app.addHook('onRequest', apiKeyGuard(ctx));
+  await registerPublicSurface(app, ctx.config);
 
   await app.register(swagger, {
     openapi: {
@@ -56,8 +60,10 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  app.get('/api/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () =>
-    app.swagger(),
+  app.get(
+    '/api/openapi.json',
+    { schema: { hide: true }, config: { auth: 'public', rate: 'probe' } },
+    async () => app.swagger(),
   );
 
   await registerRoutes(app, ctx);
