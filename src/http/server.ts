@@ -23,6 +23,13 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
         : `req_${randomBytes(8).toString('hex')}`;
     },
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any hook runs, in the one error shape like every other.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        return sendError(reply, request, 'not_found', 'no resource has an id that long');
+      return sendError(reply, request, 'bad_request', 'the URL is not valid percent-encoded UTF-8');
+    },
   });
   // JSON only: a body sent as text/plain is refused with 415 instead of being read as a string.
   app.removeContentTypeParser('text/plain');
