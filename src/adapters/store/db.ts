@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
+import { ensurePrivateFile } from './private-file.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_initial.js';
 import * as m005 from './migrations/005_discord_ux.js';
@@ -40,7 +40,7 @@ export function openDb(url: string, options: { poolSize?: number } = {}): Db {
     return { kysely, dialect, close: () => kysely.destroy() };
   }
   const file = url.slice('sqlite:'.length);
-  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  if (file !== ':memory:') ensurePrivateFile(resolve(file));
   const database = new SQLite(file === ':memory:' ? ':memory:' : resolve(file));
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
