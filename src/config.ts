@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -9,6 +10,38 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const optionalUrl = z.string().url().optional();
+
+const perMinute = z.coerce.number().int().min(0).max(1_000_000);
+
+/** One entry of a TRUST_PROXY list: a shorthand, an address, or an address/prefix. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Fastify's `trustProxy`: a boolean or a list of addresses and CIDRs. (Fastify 5 trusts no one for a
+ * bare hop count, since the nearest peer is not checked; name the proxy's address instead.)
+ */
+const trustProxy = z.string().transform((v, ctx): boolean | string[] => {
+  const value = v.trim().toLowerCase();
+  if (['true', 'yes', '1'].includes(value)) return true;
+  if (['false', 'no', '0'].includes(value)) return false;
+  const entries = value.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !isProxyEntry(e));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be true, false, or addresses/CIDRs (not: ${bad.join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 export const configSchema = z.object({
   /** `sqlite:./data/rolegate.db` (default) or `postgres://user@host/db`. */
@@ -67,6 +100,23 @@ export const configSchema = z.object({
   RECONCILE_BREAKER_MAX_SHARE: z.coerce.number().min(0).max(1).default(0.1),
   /** Let merchant webhooks target private and loopback addresses (tests, the sandbox). */
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
+
+  /**
+   * Which proxies may tell the client address (X-Forwarded-For), for rate limits and logs:
+   * `false` (default: the socket's address), `true` (any peer), or the proxies' addresses/CIDRs
+   * (comma-separated; `loopback`, `linklocal`, `uniquelocal` are shorthands).
+   */
+  TRUST_PROXY: trustProxy.default(false),
+  /** Requests per minute one client address may make to one public page (offer page, callbacks). 0 = no limit. */
+  RATE_LIMIT_PAGES_PER_MINUTE: perMinute.default(120),
+  /** … to one public form (starting a checkout, asking for a link): each one costs Stripe calls or an email. */
+  RATE_LIMIT_FORMS_PER_MINUTE: perMinute.default(20),
+  /** … to the signed endpoints (Stripe webhook, Discord interactions), which legitimately come in bursts. */
+  RATE_LIMIT_SIGNED_PER_MINUTE: perMinute.default(30_000),
+  /** … to the health, readiness, metrics and API-document routes. */
+  RATE_LIMIT_PROBES_PER_MINUTE: perMinute.default(600),
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -98,6 +148,7 @@ export const secretKeys = [
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'SMTP_URL',
+  'METRICS_TOKEN',
 ] as const satisfies readonly (keyof Config)[];
 
 /** True when real Discord and Stripe credentials are all present. */

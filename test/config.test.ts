@@ -31,6 +31,29 @@ describe('configuration', () => {
     }
   });
 
+  it('rate limits default to per-minute budgets per client address, and TRUST_PROXY to no proxy', () => {
+    const c = loadConfig({});
+    expect(c.TRUST_PROXY).toBe(false);
+    expect(c.RATE_LIMIT_PAGES_PER_MINUTE).toBe(120);
+    expect(c.RATE_LIMIT_FORMS_PER_MINUTE).toBe(20);
+    expect(c.RATE_LIMIT_SIGNED_PER_MINUTE).toBe(30_000);
+    expect(c.RATE_LIMIT_PROBES_PER_MINUTE).toBe(600);
+    expect(c.METRICS_TOKEN).toBeUndefined();
+  });
+
+  it("TRUST_PROXY takes true/false or the proxies' addresses and CIDRs, and refuses anything else", () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback, ::1' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '::1',
+    ]);
+    for (const bad of ['proxy.example.com', '10.0.0.0/33', '2']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+  });
+
   it('a bad configuration stops the process with one message and exit code 1', () => {
     const run = spawnSync(process.execPath, ['bin/rolegate.js', 'migrate'], {
       env: { PATH: process.env.PATH, PORT: '-1', STRIPE_WEBHOOK_SECRET: 'nope' },

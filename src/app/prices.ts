@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Executor } from '../adapters/store/db.js';
 import type { PricesTable } from '../adapters/store/schema.js';
@@ -30,26 +31,58 @@ export function requireStripe(ctx: AppContext): StripePort {
   return stripe;
 }
 
+/** How long a claim covers its holder's Stripe calls (the SDK's 20 s timeout, retried twice, fits). */
+const CLAIM_MS = 90_000;
+/** How often a waiting caller looks for the holder's result. */
+const WAIT_POLL_MS = 50;
+
 /**
- * The Stripe Price id behind a Rolegate price, creating the Product (one per entitlement) and the
- * Price on first use. Deterministic idempotency keys make concurrent first buyers converge on one
- * Product and one Price.
+ * Claims the right to create the Stripe catalog of an entitlement: inserts the claim row, or takes
+ * over one whose holder let it expire (it died). True when this caller holds the claim.
  */
-export async function ensureStripePrice(ctx: AppContext, priceId: string): Promise<string> {
+async function claimCatalog(ctx: AppContext, entitlementId: string, holder: string): Promise<boolean> {
+  const now = ctx.clock.now();
+  const r = await ctx.db.kysely
+    .insertInto('stripe_catalog_claims')
+    .values({ entitlement_id: entitlementId, holder, claimed_until: now + CLAIM_MS })
+    .onConflict((oc) =>
+      oc
+        .column('entitlement_id')
+        .doUpdateSet({ holder, claimed_until: now + CLAIM_MS })
+        .where('stripe_catalog_claims.claimed_until', '<', now),
+    )
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+async function releaseCatalog(ctx: AppContext, entitlementId: string, holder: string): Promise<void> {
+  await ctx.db.kysely
+    .deleteFrom('stripe_catalog_claims')
+    .where('entitlement_id', '=', entitlementId)
+    .where('holder', '=', holder)
+    .execute();
+}
+
+async function loadPrice(ctx: AppContext, priceId: string): Promise<PriceRow> {
   const price = await ctx.db.kysely
     .selectFrom('prices')
     .selectAll()
     .where('id', '=', priceId)
     .executeTakeFirst();
   if (!price) throw notFound('price', priceId);
+  return price;
+}
+
+/** Creates the Product (one per entitlement, shared by its prices) and the Price; the claim is held. */
+async function createStripeCatalog(ctx: AppContext, stripe: StripePort, priceId: string): Promise<string> {
+  // Re-read under the claim: the previous holder may have finished just before we claimed.
+  const price = await loadPrice(ctx, priceId);
   if (price.stripe_price_id) return price.stripe_price_id;
-  const stripe = requireStripe(ctx);
   const entitlement = await ctx.db.kysely
     .selectFrom('entitlements')
     .select(['id', 'name'])
     .where('id', '=', price.entitlement_id)
     .executeTakeFirstOrThrow();
-
   const sibling = await ctx.db.kysely
     .selectFrom('prices')
     .select('stripe_product_id')
@@ -83,8 +116,41 @@ export async function ensureStripePrice(ctx: AppContext, priceId: string): Promi
     .updateTable('prices')
     .set({ stripe_product_id: productId, stripe_price_id: stripePriceId })
     .where('id', '=', price.id)
+    .where('stripe_price_id', 'is', null)
     .execute();
-  return stripePriceId;
+  return (await loadPrice(ctx, priceId)).stripe_price_id ?? stripePriceId;
+}
+
+/**
+ * The Stripe Price id behind a Rolegate price, creating the Product (one per entitlement) and the
+ * Price on first use. Concurrent first buyers must not all send those creates (Stripe answers 409
+ * to an idempotency key still in flight, and an expired key would create a duplicate): one claims
+ * the entitlement's catalog in the database and creates, the others wait for its result
+ * (docs/decisions/0009). The idempotency keys stay, for the holder's own retries.
+ */
+export async function ensureStripePrice(ctx: AppContext, priceId: string): Promise<string> {
+  const price = await loadPrice(ctx, priceId);
+  if (price.stripe_price_id) return price.stripe_price_id;
+  const stripe = requireStripe(ctx);
+  const holder = randomBytes(9).toString('base64url');
+  const giveUpAt = performance.now() + 2 * CLAIM_MS;
+  for (;;) {
+    if (await claimCatalog(ctx, price.entitlement_id, holder)) {
+      try {
+        return await createStripeCatalog(ctx, stripe, priceId);
+      } finally {
+        await releaseCatalog(ctx, price.entitlement_id, holder);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    const current = await loadPrice(ctx, priceId);
+    if (current.stripe_price_id) return current.stripe_price_id;
+    if (performance.now() > giveUpAt)
+      throw new AppError(
+        'service_unavailable',
+        'this price is still being set up in Stripe; try again shortly',
+      );
+  }
 }
 
 /**

@@ -131,6 +131,20 @@ export async function loadServer(db: Executor, serverId: string): Promise<Server
   return server;
 }
 
+/** Servers newest first (ids sort by creation time), `limit + 1` rows for `toPage`. */
+export async function listServers(
+  db: Executor,
+  page: { afterId?: string | undefined; limit: number },
+): Promise<ServerRow[]> {
+  let q = db
+    .selectFrom('servers')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1);
+  if (page.afterId) q = q.where('id', '<', page.afterId);
+  return q.execute();
+}
+
 /** The URL a merchant opens to install the bot (code-grant flow), with a signed, expiring state. */
 export function botInstallUrl(ctx: AppContext, actor: string): string {
   const clientId = ctx.config.DISCORD_APPLICATION_ID;

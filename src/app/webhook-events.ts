@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import type { Executor } from '../adapters/store/db.js';
 import { newId } from '../core/ids.js';
 import type { AppContext, Tx } from './context.js';
 
@@ -38,6 +40,23 @@ export async function enqueueWebhookAttempt(tx: Tx, payload: WebhookAttemptPaylo
     maxAttempts: 5,
     ...(runAt === undefined ? {} : { runAt }),
   });
+}
+
+/**
+ * True when an attempt job for this delivery is queued or running. A `pending` delivery without
+ * one was abandoned (its job died while the database was away) and may be resent.
+ */
+export async function hasLiveAttemptJob(db: Executor, deliveryId: string): Promise<boolean> {
+  // The payload is JSON text written by enqueueWebhookAttempt; ids hold `_`, a LIKE wildcard.
+  const pattern = `%"deliveryId":"${deliveryId.replace(/[\\%_]/g, (c) => `\\${c}`)}"%`;
+  const row = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('kind', '=', WEBHOOK_DELIVER_JOB)
+    .where('status', 'in', ['queued', 'running'])
+    .where(sql<boolean>`payload LIKE ${pattern} ESCAPE '\\'`)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /**

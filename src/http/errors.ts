@@ -76,8 +76,22 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       details,
     );
   }
+  // decodeURIComponent of a malformed escape (a cookie, a token): the request is bad, not us.
+  if (error instanceof URIError)
+    return sendError(reply, request, 'bad_request', 'a value in the request is not valid percent-encoding');
   const fe = error as Partial<FastifyError> & { message?: string };
   switch (fe.code) {
+    // A backstop behind input validation: PostgreSQL refused text from the request (a NUL byte,
+    // or bytes that are not UTF-8). The request is malformed; nothing was stored.
+    case '22021':
+    case '22P05':
+      request.log.warn({ err: error }, 'the database refused a text value from the request');
+      return sendError(
+        reply,
+        request,
+        'bad_request',
+        'a value in the request holds characters that cannot be stored',
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return sendError(reply, request, 'payload_too_large', 'the request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

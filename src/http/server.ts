@@ -7,11 +7,14 @@ import type { AppContext } from '../app/context.js';
 import { apiKeyGuard } from './auth.js';
 import { handleError, sendError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
+import { registerPublicSurface } from './surface.js';
 
 /** Builds the HTTP server: API, webhooks, interactions, OAuth callbacks, health and metrics. */
 export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
+    // Which proxies may name the client (X-Forwarded-For): rate limits are per client address.
+    trustProxy: ctx.config.TRUST_PROXY,
     bodyLimit: 1_048_576,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -20,6 +23,13 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
         : `req_${randomBytes(8).toString('hex')}`;
     },
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any hook runs, in the one error shape like every other.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        return sendError(reply, request, 'not_found', 'no resource has an id that long');
+      return sendError(reply, request, 'bad_request', 'the URL is not valid percent-encoded UTF-8');
+    },
   });
   // JSON only: a body sent as text/plain is refused with 415 instead of being read as a string.
   app.removeContentTypeParser('text/plain');
@@ -38,7 +48,9 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
       status: String(reply.statusCode),
     });
   });
-  app.addHook('preHandler', apiKeyGuard(ctx));
+  // onRequest, before the body is read or validated: a request without a valid key learns nothing else.
+  app.addHook('onRequest', apiKeyGuard(ctx));
+  await registerPublicSurface(app, ctx.config);
 
   await app.register(swagger, {
     openapi: {
@@ -55,8 +67,10 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  app.get('/api/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () =>
-    app.swagger(),
+  app.get(
+    '/api/openapi.json',
+    { schema: { hide: true }, config: { auth: 'public', rate: 'probe' } },
+    async () => app.swagger(),
   );
 
   await registerRoutes(app, ctx);

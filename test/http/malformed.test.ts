@@ -332,6 +332,31 @@ describeEachBackend('malformed API requests', ({ dialect }) => {
     'an unknown API key': refused(401, 'unauthorized', 'GET', '/api/grants', undefined, {
       authorization: 'Bearer rg_not-a-real-key',
     }),
+    // Authentication comes first (onRequest): nothing about the request is looked at without a key.
+    'no API key and a malformed body': refused(401, 'unauthorized', 'POST', '/api/entitlements', '{"name":', {
+      ...json,
+      authorization: '',
+    }),
+    'no API key and an invalid body': refused(
+      401,
+      'unauthorized',
+      'POST',
+      '/api/customers',
+      { email: 1 },
+      {
+        authorization: '',
+      },
+    ),
+    'no API key and an unknown query parameter': refused(
+      401,
+      'unauthorized',
+      'GET',
+      '/api/grants?x=1',
+      undefined,
+      {
+        authorization: '',
+      },
+    ),
     'an API key in the wrong scheme': refused(
       401,
       'unauthorized',

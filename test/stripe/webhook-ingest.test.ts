@@ -99,6 +99,30 @@ for (const dialect of backends) {
       expect(await counts()).toEqual(before);
     });
 
+    it('rejects a signature dated more than 300 seconds in the future with 400 and stores nothing', async () => {
+      const before = await counts();
+      const body = event();
+      const timestamp = Math.floor(Date.now() / 1000) + 301;
+      const res = await send(
+        body,
+        sdk.webhooks.generateTestHeaderString({ payload: body, secret, timestamp }),
+      );
+      expect(res.status).toBe(400);
+      expect(await counts()).toEqual(before);
+    });
+
+    it('accepts a signature dated a little in the future (clock skew within the tolerance)', async () => {
+      const before = await counts();
+      const body = event();
+      const timestamp = Math.floor(Date.now() / 1000) + 60;
+      const res = await send(
+        body,
+        sdk.webhooks.generateTestHeaderString({ payload: body, secret, timestamp }),
+      );
+      expect(res.status).toBe(200);
+      expect(await counts()).toEqual({ inbox: before.inbox + 1, jobs: before.jobs + 1 });
+    });
+
     it('stores a correctly signed event with its processing job and answers 200', async () => {
       const before = await counts();
       const body = event();

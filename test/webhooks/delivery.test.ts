@@ -161,7 +161,7 @@ describeEachBackend('merchant webhook delivery', ({ dialect }) => {
     const [d] = await settled(ep.id);
     expect(d!.status).toBe('failed');
     expect(d!.attempts.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
-    expect(d!.attempts.every((a) => a.status_code === 503 && a.response_body!.length === 2048)).toBe(true);
+    expect(d!.attempts.every((a) => a.status_code === 503 && a.response_body!.length === 4096)).toBe(true);
     const got = await t.api(`/api/webhook-endpoints/${ep.id}`);
     expect(got.body.enabled).toBe(true);
     expect(got.body.failing_since).not.toBeNull();

@@ -13,7 +13,8 @@ export interface ReceivedRequest {
 
 export interface Reply {
   status: number;
-  body?: string;
+  /** A Buffer sends exact bytes (say, invalid UTF-8). */
+  body?: string | Buffer;
   headers?: Record<string, string>;
   /** Wait this long before answering. */
   delayMs?: number;

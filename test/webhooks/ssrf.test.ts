@@ -25,11 +25,28 @@ describe('SSRF guard', () => {
     ['fd00:ec2::254', /unique-local/],
     ['::ffff:10.0.0.1', /private/],
     ['64:ff9b::7f00:1', /NAT64/],
+    // IPv6 forms that carry an IPv4 address inside, which some stacks route to that IPv4 address.
+    ['::ffff:7f00:1', /loopback/],
+    ['::ffff:169.254.169.254', /metadata/],
+    ['::a00:1', /IPv4-compatible/],
+    ['::127.0.0.1', /IPv4-compatible/],
+    ['::ffff:0:a00:1', /IPv4-translated/],
+    ['2002:a00:1::', /6to4/],
+    ['2002:7f00:1::1', /6to4/],
+    ['64:ff9b:1::a00:1', /NAT64/],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', /Teredo/],
   ])('%s is not a public address', (address, why) => {
     expect(addressProblem(address)).toMatch(why);
   });
 
-  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '2606:4700::1111'])('%s is public', (address) => {
+  it.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '172.32.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '2001:4860:4860::8888',
+  ])('%s is public', (address) => {
     expect(addressProblem(address)).toBeNull();
   });
 

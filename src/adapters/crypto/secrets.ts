@@ -71,7 +71,7 @@ export function loadSecrets(envKey: string | undefined, dataDir: string): Secret
   if (envKey) return new Secrets(parseKey(envKey));
   const file = join(dataDir, 'secret.key');
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   }
   return new Secrets(parseKey(readFileSync(file, 'utf8').trim()));

@@ -1,15 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
 import { postgresPool } from './pg-pool.js';
 export { isDatabaseUnavailable } from './pg-pool.js';
+import { ensurePrivateFile } from './private-file.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_initial.js';
 import * as m005 from './migrations/005_discord_ux.js';
 import * as m006 from './migrations/006_stripe.js';
 import * as m007 from './migrations/007_reconcile.js';
+import * as m009 from './migrations/009_hardening.js';
 import * as m010 from './migrations/010_revoke_billing.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -50,7 +51,7 @@ export function openDb(
   // better-sqlite3 is synchronous and in-process: there is no connection to lose and no 'error'
   // event to miss. A locked database (SQLITE_BUSY) is waited out by busy_timeout below.
   const file = url.slice('sqlite:'.length);
-  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  if (file !== ':memory:') ensurePrivateFile(resolve(file));
   const database = new SQLite(file === ':memory:' ? ':memory:' : resolve(file));
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
@@ -65,6 +66,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '005_discord_ux': (dialect) => ({ up: (db) => m005.up(db, dialect) }),
   '006_stripe': (dialect) => ({ up: (db) => m006.up(db, dialect) }),
   '007_reconcile': (dialect) => ({ up: (db) => m007.up(db, dialect) }),
+  '009_hardening': (dialect) => ({ up: (db) => m009.up(db, dialect) }),
   '010_revoke_billing': (dialect) => ({ up: (db) => m010.up(db, dialect) }),
 };
 

@@ -28,6 +28,7 @@ export interface Database {
   discord_link_history: DiscordLinkHistoryTable;
   grant_payment_intents: GrantPaymentIntentsTable;
   stripe_object_syncs: StripeObjectSyncsTable;
+  stripe_catalog_claims: StripeCatalogClaimsTable;
 }
 
 export interface ServersTable {
@@ -339,4 +340,13 @@ export interface DiscordLinkHistoryTable {
   customer_id: string;
   discord_user_id: string;
   unlinked_at: number;
+}
+
+export interface StripeCatalogClaimsTable {
+  /** One claim per entitlement: its Product and every Price are created under it. */
+  entitlement_id: string;
+  /** A random token of the claiming call, so only it releases the claim. */
+  holder: string;
+  /** Epoch ms after which another process may take the claim over (its holder died). */
+  claimed_until: number;
 }

@@ -126,6 +126,11 @@ export class StripeClient implements StripePort {
       this.webhookSecret,
       WEBHOOK_TOLERANCE_SECONDS,
     );
+    // The SDK only bounds the signature's age; a timestamp from the future (a replay prepared in
+    // advance, or a sender's clock far off) is refused the same way.
+    const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(signatureHeader)?.[1]);
+    if (!Number.isFinite(signedAt) || signedAt * 1000 > Date.now() + WEBHOOK_TOLERANCE_SECONDS * 1000)
+      throw new Error('Timestamp outside the tolerance zone (in the future)');
     const object = event.data.object as { id?: unknown };
     return {
       id: event.id,

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
+import { storableText } from '../../core/storable-text.js';
 import type { AppContext } from '../context.js';
-import { inTransaction } from '../context.js';
-import { enqueueWebhookAttempt, type WebhookAttemptPayload } from '../webhook-events.js';
+import type { WebhookAttemptPayload } from '../webhook-events.js';
+import { recordAttempt } from './record-attempt.js';
 import { assertSafeWebhookUrl, guardedLookup, UnsafeUrlError } from './ssrf.js';
 
 /**
@@ -57,8 +57,8 @@ export const defaultDeliveryPolicy: DeliveryPolicy = {
 
 /** A Retry-After longer than this is treated as this: a receiver cannot park a delivery forever. */
 const MAX_RETRY_AFTER_MS = DAY;
-/** Bytes of a response body kept in the attempt log. */
-export const RESPONSE_KEEP_BYTES = 2048;
+/** Bytes of a response body kept in the attempt log (cleaned: see core/storable-text.ts). */
+export const RESPONSE_KEEP_BYTES = 4096;
 
 const payloadSchema = z.object({
   deliveryId: z.string().min(1),
@@ -80,7 +80,8 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 /**
  * POSTs `body` once. Never follows redirects (node:http does not), refuses private addresses at
- * connect time unless allowed, gives up after `timeoutMs`, and keeps at most 2 KB of the response.
+ * connect time unless allowed, gives up after `timeoutMs`, and keeps at most 4 KiB of the response,
+ * as text any database column can hold.
  */
 export function postWebhook(
   url: URL,
@@ -122,7 +123,7 @@ export function postWebhook(
           settle({
             kind: 'response',
             statusCode,
-            body: Buffer.concat(chunks).subarray(0, RESPONSE_KEEP_BYTES).toString('utf8'),
+            body: storableText(Buffer.concat(chunks), RESPONSE_KEEP_BYTES),
             durationMs: elapsed(),
             retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
           });
@@ -156,16 +157,6 @@ function describeNetworkError(err: NodeJS.ErrnoException): string {
   return err.code ? `${err.code}: ${err.message}` : err.message;
 }
 
-type Verdict = 'succeeded' | 'gone' | 'retry';
-
-function verdictOf(outcome: AttemptOutcome): Verdict {
-  if (outcome.kind === 'error') return 'retry';
-  if (outcome.statusCode >= 200 && outcome.statusCode < 300) return 'succeeded';
-  if (outcome.statusCode === 410) return 'gone';
-  // 3xx (redirects are not followed), 4xx, 429 and 5xx: the receiver may be fixed; retry.
-  return 'retry';
-}
-
 /** The wait before the retry at `nextStep`, or null when the series is over. */
 export function retryDelay(
   policy: DeliveryPolicy,
@@ -176,14 +167,6 @@ export function retryDelay(
   if (base === undefined) return null;
   const jittered = Math.round(base * (1 - policy.jitter + 2 * policy.jitter * policy.random()));
   return retryAfterMs === null ? jittered : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
-}
-
-function errorText(outcome: AttemptOutcome): string | null {
-  if (outcome.kind === 'error') return outcome.error.slice(0, 500);
-  if (outcome.statusCode >= 300 && outcome.statusCode < 400)
-    return `HTTP ${outcome.statusCode}: redirects are not followed; point the endpoint at the final URL`;
-  if (outcome.statusCode < 200 || outcome.statusCode >= 300) return `HTTP ${outcome.statusCode}`;
-  return null;
 }
 
 /** Runs one attempt of the `webhook.deliver` job. HTTP failures never throw; only infrastructure does. */
@@ -247,89 +230,17 @@ export async function deliverWebhookAttempt(
     outcome = { kind: 'error', error: `refused: ${err.message}`, durationMs: 0 };
   }
 
-  const verdict = verdictOf(outcome);
-  const recorded = await inTransaction(ctx, async (tx) => {
-    const now = ctx.clock.now();
-    // failing_since is kept in SQL so concurrent attempts to one endpoint cannot overwrite each other.
-    await tx.db
-      .updateTable('webhook_endpoints')
-      .set({
-        failing_since: verdict === 'succeeded' ? null : sql<number>`COALESCE(failing_since, ${startedAt})`,
-      })
-      .where('id', '=', endpoint.id)
-      .execute();
-    const current = await tx.db
-      .selectFrom('webhook_endpoints')
-      .select(['failing_since', 'enabled'])
-      .where('id', '=', endpoint.id)
-      .executeTakeFirstOrThrow();
-    const failingSince = current.failing_since;
-    const disableReason =
-      current.enabled !== 1
-        ? null
-        : verdict === 'gone'
-          ? 'the endpoint answered 410 Gone'
-          : failingSince !== null && now - failingSince >= policy.disableAfterMs
-            ? `every delivery has failed since ${new Date(failingSince).toISOString()} ` +
-              `(${Math.floor((now - failingSince) / DAY)} days); fix the receiver, then enable the endpoint again`
-            : null;
-    const delay = verdict === 'retry' ? retryDelay(policy, payload.step + 1, retryAfterOf(outcome)) : null;
-    const retryAt = delay !== null && disableReason === null && current.enabled === 1 ? now + delay : null;
-    const status = verdict === 'succeeded' ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
-
-    const r = await tx.db
-      .updateTable('webhook_deliveries')
-      .set({
-        status,
-        attempts: payload.attempt,
-        next_attempt_at: retryAt,
-        last_status_code: outcome.kind === 'response' ? outcome.statusCode : null,
-        last_error: errorText(outcome),
-        updated_at: now,
-      })
-      .where('id', '=', claim.id)
-      .where('attempts', '=', claim.before)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    // Another run recorded this attempt first: roll back the endpoint change too.
-    if (Number(r.numUpdatedRows) !== 1) throw new StaleAttempt();
-    await tx.db
-      .insertInto('webhook_attempts')
-      .values({
-        delivery_id: delivery.id,
-        attempt: payload.attempt,
-        status_code: outcome.kind === 'response' ? outcome.statusCode : null,
-        duration_ms: outcome.durationMs,
-        response_body: outcome.kind === 'response' ? outcome.body : null,
-        error: errorText(outcome),
-        created_at: startedAt,
-      })
-      .execute();
-    if (disableReason !== null)
-      await tx.db
-        .updateTable('webhook_endpoints')
-        .set({ enabled: 0, disabled_reason: disableReason, updated_at: now })
-        .where('id', '=', endpoint.id)
-        .execute();
-    if (retryAt !== null)
-      await enqueueWebhookAttempt(
-        tx,
-        { deliveryId: delivery.id, attempt: payload.attempt + 1, step: payload.step + 1 },
-        retryAt,
-      );
-    return { disableReason };
-  }).catch((err: unknown) => {
-    if (err instanceof StaleAttempt) return null;
-    throw err;
+  const disableReason = await recordAttempt(ctx, {
+    delivery,
+    endpoint,
+    payload,
+    outcome,
+    startedAt,
+    policy,
+    retryDelay: (nextStep, retryAfterMs) => retryDelay(policy, nextStep, retryAfterMs),
   });
-  if (recorded?.disableReason)
-    ctx.log.warn({ endpoint: endpoint.id, reason: recorded.disableReason }, 'webhook endpoint disabled');
-}
-
-class StaleAttempt extends Error {}
-
-function retryAfterOf(outcome: AttemptOutcome): number | null {
-  return outcome.kind === 'response' ? outcome.retryAfterMs : null;
+  if (disableReason)
+    ctx.log.warn({ endpoint: endpoint.id, reason: disableReason }, 'webhook endpoint disabled');
 }
 
 /** The job handler, with a policy (tests pass a short schedule). */

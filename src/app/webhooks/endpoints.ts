@@ -11,6 +11,7 @@ import { inTransaction, type AppContext } from '../context.js';
 import {
   emitToEndpoints,
   enqueueWebhookAttempt,
+  hasLiveAttemptJob,
   webhookEventTypes,
   type WebhookEventType,
 } from '../webhook-events.js';
@@ -252,7 +253,7 @@ export async function resendDelivery(ctx: AppContext, id: string): Promise<Deliv
     .where('id', '=', id)
     .executeTakeFirst();
   if (!d) throw notFound('webhook delivery', id);
-  if (d.status === 'pending')
+  if (d.status === 'pending' && (await hasLiveAttemptJob(ctx.db.kysely, id)))
     throw new AppError(
       'conflict',
       `delivery ${id} is still being retried${d.next_attempt_at ? ` (next attempt at ${iso(d.next_attempt_at)})` : ''}; resend it once it has finished`,

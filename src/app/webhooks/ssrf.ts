@@ -28,10 +28,18 @@ const v4: [string, number, string][] = [
   ['224.0.0.0', 4, 'a multicast address'],
   ['240.0.0.0', 4, 'a reserved address'],
 ];
+// IPv4-mapped addresses (::ffff:0:0/96) are judged by the IPv4 rules above (BlockList maps them).
+// Every other form that carries an IPv4 address inside is refused whole: a stack or a gateway on the
+// way may deliver it to that IPv4 address, private or not.
 const v6: [string, number, string][] = [
   ['::', 128, 'an unspecified address'],
   ['::1', 128, 'a loopback address'],
+  ['::', 96, 'an IPv4-compatible address (it carries an IPv4 address)'],
+  ['::ffff:0:0:0', 96, 'an IPv4-translated address (it carries an IPv4 address)'],
   ['64:ff9b::', 96, 'a NAT64 address'],
+  ['64:ff9b:1::', 48, 'a local-use NAT64 address'],
+  ['2001::', 32, 'a Teredo tunnel address (it carries an IPv4 address)'],
+  ['2002::', 16, 'a 6to4 address (it carries an IPv4 address)'],
   ['100::', 64, 'a discard address'],
   ['2001:db8::', 32, 'a documentation address'],
   ['fc00::', 7, 'a unique-local address'],

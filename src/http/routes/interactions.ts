@@ -61,7 +61,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
 
     scope.post(
       '/discord/interactions',
-      { schema: { hide: true }, config: { auth: 'public' } },
+      { schema: { hide: true }, config: { auth: 'public', rate: 'signed' } },
       async (request: FastifyRequest, reply: FastifyReply) => {
         if (!key)
           return sendError(reply, request, 'service_unavailable', 'DISCORD_PUBLIC_KEY is not configured');

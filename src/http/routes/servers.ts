@@ -6,6 +6,7 @@ import { healServer } from '../../app/server-heal.js';
 import {
   botInstallUrl,
   connectServer,
+  listServers,
   loadServer,
   refreshServer,
   serverHealth,
@@ -13,6 +14,7 @@ import {
 } from '../../app/servers.js';
 import { AppError } from '../../core/errors.js';
 import { FailureError } from '../../core/failure.js';
+import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';
 import { idParams, isoString, personCause, requireId } from '../schemas.js';
 
 const tags = ['servers'];
@@ -81,15 +83,19 @@ export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
       config: auth,
       schema: {
         tags,
-        summary: 'List connected servers',
-        response: { 200: z.object({ data: z.array(serverSchema) }) },
+        summary: 'List connected servers, newest first',
+        querystring: z.strictObject(pageQuery),
+        response: { 200: pageSchema(serverSchema) },
       },
     },
-    async () => ({
-      data: (await ctx.db.kysely.selectFrom('servers').selectAll().orderBy('created_at').execute()).map(
-        serverView,
-      ),
-    }),
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const rows = await listServers(ctx.db.kysely, {
+        afterId: cursor === undefined ? undefined : decodeCursor(cursor, 'server'),
+        limit,
+      });
+      return toPage(rows, limit, serverView);
+    },
   );
 
   r.get(

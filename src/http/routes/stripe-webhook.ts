@@ -14,7 +14,7 @@ export function registerStripeWebhookRoute(app: FastifyInstance, ctx: AppContext
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     scope.post(
       '/webhooks/stripe',
-      { schema: { hide: true }, config: { auth: 'public' } },
+      { schema: { hide: true }, config: { auth: 'public', rate: 'signed' } },
       async (request, reply) => {
         const body = request.body;
         if (!Buffer.isBuffer(body) || body.length === 0)
