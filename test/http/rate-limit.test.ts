@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { startLocalStripe, type LocalStripe } from '../../src/sandbox/stripe/index.js';
+import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';

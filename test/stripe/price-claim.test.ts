@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureStripePrice } from '../../src/app/prices.js';
-import { startLocalStripe, type LocalStripe } from '../../src/sandbox/stripe/index.js';
+import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
