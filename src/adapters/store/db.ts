@@ -8,6 +8,7 @@ import * as m001 from './migrations/001_initial.js';
 import * as m005 from './migrations/005_discord_ux.js';
 import * as m006 from './migrations/006_stripe.js';
 import * as m007 from './migrations/007_reconcile.js';
+import * as m008 from './migrations/008_buyer_links.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -55,6 +56,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '005_discord_ux': (dialect) => ({ up: (db) => m005.up(db, dialect) }),
   '006_stripe': (dialect) => ({ up: (db) => m006.up(db, dialect) }),
   '007_reconcile': (dialect) => ({ up: (db) => m007.up(db, dialect) }),
+  '008_buyer_links': (dialect) => ({ up: (db) => m008.up(db, dialect) }),
 };
 
 /** Names of all migrations this build knows, in order. */
