@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { apiKeyGuard } from './auth.js';
+import { registerCookies } from './cookies.js';
 import { handleError, sendError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
 
@@ -39,6 +40,7 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
     });
   });
   app.addHook('preHandler', apiKeyGuard(ctx));
+  await registerCookies(app, ctx);
 
   await app.register(swagger, {
     openapi: {
