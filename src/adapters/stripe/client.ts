@@ -199,12 +199,16 @@ export class StripeClient implements StripePort {
       const params: Stripe.Checkout.SessionCreateParams = {
         mode: input.mode,
         line_items: [{ price: input.priceId, quantity: 1 }],
-        customer: input.customerId,
         client_reference_id: input.clientReferenceId,
         metadata: input.metadata,
         success_url: input.successUrl,
         cancel_url: input.cancelUrl,
       };
+      if ('stripeCustomerId' in input.customer) params.customer = input.customer.stripeCustomerId;
+      else {
+        if (input.customer.email) params.customer_email = input.customer.email;
+        if (input.mode === 'payment') params.customer_creation = 'always';
+      }
       if (input.mode === 'subscription') {
         params.subscription_data = {
           metadata: input.metadata,
@@ -234,6 +238,21 @@ export class StripeClient implements StripePort {
         metadata: { ...s.metadata },
         url: s.url,
       };
+    });
+  }
+
+  expireCheckoutSession(id: string): Promise<'expired' | 'complete'> {
+    return call(async () => {
+      try {
+        const s = await this.sdk.checkout.sessions.expire(id);
+        return s.status === 'complete' ? 'complete' : 'expired';
+      } catch (err) {
+        // Only an open session can be expired: a 400 means it is already complete or expired.
+        if (!(err instanceof Stripe.errors.StripeInvalidRequestError) || err.statusCode !== 400) throw err;
+        const s = await this.sdk.checkout.sessions.retrieve(id);
+        if (s.status === 'open') throw err;
+        return s.status === 'complete' ? 'complete' : 'expired';
+      }
     });
   }
 

@@ -40,7 +40,12 @@ export interface StripePriceSnapshot {
 export interface CheckoutSessionInput {
   mode: 'payment' | 'subscription';
   priceId: string;
-  customerId: string;
+  /**
+   * The buyer's Stripe customer, or, for a buyer who has none yet, the email Checkout fills in and
+   * the instruction to create the customer when they pay (`customer_creation: always` in payment
+   * mode; subscription mode always creates one). No Stripe customer exists for a buyer who never pays.
+   */
+  customer: { stripeCustomerId: string } | { email: string | null };
   /** Rolegate's grant id: maps the session back to the grant. */
   clientReferenceId: string;
   /** Copied onto the session, and onto the subscription or payment intent. */
@@ -133,6 +138,11 @@ export interface StripePort {
     idempotencyKey: string,
   ): Promise<{ id: string; url: string }>;
   retrieveCheckoutSession(id: string): Promise<CheckoutSessionSnapshot>;
+  /**
+   * Expires an open session so it can no longer be paid, and returns the session's status after:
+   * `expired`, or `complete` when the buyer paid (or started a delayed payment) before it could be expired.
+   */
+  expireCheckoutSession(id: string): Promise<'expired' | 'complete'>;
   retrieveSubscription(id: string): Promise<SubscriptionSnapshot>;
   retrieveInvoice(id: string): Promise<InvoiceSnapshot>;
   retrieveCharge(id: string): Promise<ChargeSnapshot>;
