@@ -93,5 +93,46 @@ describeEachBackend(
         expect(res.text, value).not.toContain('/discord/link');
       }
     });
+
+    it('buyer pages answer malformed input and cookies with a 4xx, never a 500, and change nothing', async () => {
+      const count = async () => ({
+        tokens: (await w.t.app.ctx.db.kysely.selectFrom('buyer_tokens').select('id').execute()).length,
+        grants: (await w.t.app.ctx.db.kysely.selectFrom('grants').select('id').execute()).length,
+      });
+      const before = await count();
+      const garbage = ['', 'x', '%00', 'a'.repeat(43), '../../etc/passwd', '%E0%A4%A'];
+      const b = w.browser();
+      for (const bad of garbage) {
+        b.setCookie('rolegate_buyer', bad);
+        b.setCookie('rolegate_checkout', bad);
+        b.setCookie('rolegate_link', bad);
+        const refused = [
+          await b.get(`/buyer/sign-in?token=${encodeURIComponent(bad)}`),
+          await b.post('/buyer/sign-in', { token: bad }),
+          await b.get('/buyer'),
+          await b.post('/buyer/portal'),
+          await b.post('/buyer/checkout', { entitlement_id: bad }),
+          await b.post('/buyer/connect'),
+          await b.get(`/discord/link?token=${encodeURIComponent(bad)}`),
+          await b.get(
+            `/discord/link/callback?code=${encodeURIComponent(bad)}&state=${encodeURIComponent(bad)}`,
+          ),
+        ];
+        for (const res of refused) {
+          expect(res.status, `${bad}: ${res.text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+          expect(res.status, bad).toBeLessThan(500);
+        }
+        // "Send me a new link" answers the same whatever it is given (and here sends nothing).
+        for (const form of [{ token: bad }, { ref: bad }]) {
+          const res = await b.post('/discord/link/resend', form);
+          expect(res.status, bad).toBe(200);
+        }
+      }
+      const forged = w.browser();
+      forged.setCookie('rolegate_buyer', 'cus_00000000000000000000000000.-.99999999999999.forgedsignature');
+      expect((await forged.get('/buyer')).status).toBe(401);
+      expect((await forged.post('/buyer/portal')).status).toBe(401);
+      expect(await count()).toEqual(before);
+    });
   },
 );

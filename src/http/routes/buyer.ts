@@ -90,96 +90,100 @@ function overviewPage(reply: FastifyReply, o: BuyerOverview) {
   );
 }
 
+const token = z.string().max(200);
+
+/** Opening the emailed link (a page with a button) and using it (the button). */
+function registerSignInPages(scope: FastifyInstance, ctx: AppContext) {
+  const r = scope.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/buyer/sign-in',
+    {
+      schema: { hide: true, querystring: z.object({ token: token.optional() }) },
+      config: { auth: 'public' },
+    },
+    async (request, reply) => {
+      const raw = request.query.token ?? '';
+      if ((await signInLinkState(ctx, raw)) !== 'usable')
+        return messagePage(reply, 410, 'This link no longer works', LINK_DEAD);
+      return htmlPage(
+        reply,
+        200,
+        'Continue',
+        '<h1>Continue to your purchase</h1><p>This link works once and signs in this browser for an hour.</p>' +
+          postButton('/buyer/sign-in', 'Continue', { token: raw }),
+      );
+    },
+  );
+
+  r.post(
+    '/buyer/sign-in',
+    { schema: { hide: true, body: z.object({ token }) }, config: { auth: 'public' } },
+    async (request, reply) => {
+      const session = await signInWithLink(ctx, request.body.token);
+      if (!session) return messagePage(reply, 410, 'This link no longer works', LINK_DEAD);
+      setSignedCookie(reply, ctx, COOKIES.buyer, encodeSession(session));
+      // The success page may then show this customer's Connect link to this browser.
+      rememberInBrowser(request, reply, ctx, session.customerId);
+      return reply.redirect('/buyer', 303);
+    },
+  );
+}
+
+/** What the signed-in buyer sees and may do. */
+function registerSignedInPages(scope: FastifyInstance, ctx: AppContext) {
+  const r = scope.withTypeProvider<ZodTypeProvider>();
+  /** The signed-in buyer of a same-site POST, or null. */
+  const poster = (request: FastifyRequest) =>
+    fromAnotherSite(request, ctx) ? null : sessionOf(request, ctx);
+
+  r.get('/buyer', { schema: { hide: true }, config: { auth: 'public' } }, async (request, reply) => {
+    const session = sessionOf(request, ctx);
+    if (!session) return signedOut(reply);
+    return overviewPage(reply, await buyerOverview(ctx, session));
+  });
+
+  r.post('/buyer/portal', { schema: { hide: true }, config: { auth: 'public' } }, async (request, reply) => {
+    const session = poster(request);
+    if (!session) return signedOut(reply);
+    return asPage(reply, async () => reply.redirect(await buyerPortal(ctx, session), 303));
+  });
+
+  r.post(
+    '/buyer/checkout',
+    {
+      schema: { hide: true, body: z.object({ entitlement_id: z.string().max(200) }) },
+      config: { auth: 'public' },
+    },
+    async (request, reply) => {
+      const session = poster(request);
+      if (!session) return signedOut(reply);
+      const entitlementId = request.body.entitlement_id;
+      if (!isId('entitlement', entitlementId))
+        return messagePage(reply, 404, 'Not for sale', 'This offer does not exist.');
+      return asPage(reply, async () => {
+        const link = await buyerCheckout(ctx, session, entitlementId);
+        if (link.kind === 'checkout') rememberInBrowser(request, reply, ctx, link.grantId);
+        return reply.redirect(link.url, 303);
+      });
+    },
+  );
+
+  r.post('/buyer/connect', { schema: { hide: true }, config: { auth: 'public' } }, async (request, reply) => {
+    const session = poster(request);
+    if (!session) return signedOut(reply);
+    return asPage(reply, async () => {
+      const start = await buyerConnect(ctx, session);
+      if (start.kind !== 'authorize') return signedOut(reply);
+      return redirectToDiscord(reply, ctx, start, 303);
+    });
+  });
+}
+
 export function registerBuyerRoutes(app: FastifyInstance, ctx: AppContext) {
   void app.register(async (scope) => {
     await scope.register(formbody);
-    const r = scope.withTypeProvider<ZodTypeProvider>();
-    const token = z.string().max(200);
-    /** The signed-in buyer of a same-site POST, or null. */
-    const poster = (request: FastifyRequest) =>
-      fromAnotherSite(request, ctx) ? null : sessionOf(request, ctx);
-
-    r.get(
-      '/buyer/sign-in',
-      {
-        schema: { hide: true, querystring: z.object({ token: token.optional() }) },
-        config: { auth: 'public' },
-      },
-      async (request, reply) => {
-        const raw = request.query.token ?? '';
-        if ((await signInLinkState(ctx, raw)) !== 'usable')
-          return messagePage(reply, 410, 'This link no longer works', LINK_DEAD);
-        return htmlPage(
-          reply,
-          200,
-          'Continue',
-          '<h1>Continue to your purchase</h1><p>This link works once and signs in this browser for an hour.</p>' +
-            postButton('/buyer/sign-in', 'Continue', { token: raw }),
-        );
-      },
-    );
-
-    r.post(
-      '/buyer/sign-in',
-      { schema: { hide: true, body: z.object({ token }) }, config: { auth: 'public' } },
-      async (request, reply) => {
-        const session = await signInWithLink(ctx, request.body.token);
-        if (!session) return messagePage(reply, 410, 'This link no longer works', LINK_DEAD);
-        setSignedCookie(reply, ctx, COOKIES.buyer, encodeSession(session));
-        // The success page may then show this customer's Connect link to this browser.
-        rememberInBrowser(request, reply, ctx, session.customerId);
-        return reply.redirect('/buyer', 303);
-      },
-    );
-
-    r.get('/buyer', { schema: { hide: true }, config: { auth: 'public' } }, async (request, reply) => {
-      const session = sessionOf(request, ctx);
-      if (!session) return signedOut(reply);
-      return overviewPage(reply, await buyerOverview(ctx, session));
-    });
-
-    r.post(
-      '/buyer/portal',
-      { schema: { hide: true }, config: { auth: 'public' } },
-      async (request, reply) => {
-        const session = poster(request);
-        if (!session) return signedOut(reply);
-        return asPage(reply, async () => reply.redirect(await buyerPortal(ctx, session), 303));
-      },
-    );
-
-    r.post(
-      '/buyer/checkout',
-      {
-        schema: { hide: true, body: z.object({ entitlement_id: z.string().max(200) }) },
-        config: { auth: 'public' },
-      },
-      async (request, reply) => {
-        const session = poster(request);
-        if (!session) return signedOut(reply);
-        const entitlementId = request.body.entitlement_id;
-        if (!isId('entitlement', entitlementId))
-          return messagePage(reply, 404, 'Not for sale', 'This offer does not exist.');
-        return asPage(reply, async () => {
-          const link = await buyerCheckout(ctx, session, entitlementId);
-          if (link.kind === 'checkout') rememberInBrowser(request, reply, ctx, link.grantId);
-          return reply.redirect(link.url, 303);
-        });
-      },
-    );
-
-    r.post(
-      '/buyer/connect',
-      { schema: { hide: true }, config: { auth: 'public' } },
-      async (request, reply) => {
-        const session = poster(request);
-        if (!session) return signedOut(reply);
-        return asPage(reply, async () => {
-          const start = await buyerConnect(ctx, session);
-          if (start.kind !== 'authorize') return signedOut(reply);
-          return redirectToDiscord(reply, ctx, start, 303);
-        });
-      },
-    );
+    registerSignInPages(scope, ctx);
+    registerSignedInPages(scope, ctx);
   });
 }

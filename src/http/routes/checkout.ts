@@ -67,87 +67,88 @@ function successPage(reply: FastifyReply, view: SuccessView) {
   }
 }
 
-/** Public buying pages: offer page → Stripe Checkout → success page. */
-function registerBuyingPages(app: FastifyInstance, ctx: AppContext) {
-  void app.register(async (scope) => {
-    await scope.register(formbody);
-    const r = scope.withTypeProvider<ZodTypeProvider>();
+/** The offer page and its form. */
+function registerOfferPages(scope: FastifyInstance, ctx: AppContext) {
+  const r = scope.withTypeProvider<ZodTypeProvider>();
 
-    r.get(
-      '/offers/:entitlementId',
-      { schema: { hide: true, params: offerParams }, config: { auth: 'public' } },
-      async (request, reply) => {
-        requireId('entitlement', 'entitlement', request.params.entitlementId);
-        let offer;
-        try {
-          offer = await offerFor(ctx, request.params.entitlementId);
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'entitlement_not_for_sale')
-            return messagePage(reply, 409, 'Not for sale', `${err.message}.`);
-          throw err;
-        }
-        const { entitlement, prices } = offer;
-        const options = prices
-          .map(
-            (p, i) =>
-              `<label><input type="radio" name="price_id" value="${esc(p.id)}"${i === 0 ? ' checked' : ''}> ${esc(formatPrice(p))}</label><br>`,
-          )
-          .join('');
-        const trial = entitlement.trial_days > 0 ? `<p>${entitlement.trial_days}-day free trial.</p>` : '';
-        return htmlPage(
-          reply,
-          200,
-          entitlement.name,
-          `<h1>${esc(entitlement.name)}</h1><p>${esc(entitlement.description)}</p>${trial}` +
-            `<form method="post" action="/offers/${esc(entitlement.id)}">${options}` +
-            `<label>Email<input type="email" name="email" required maxlength="254" placeholder="you@example.com"></label>` +
-            `<button type="submit">Continue to payment</button></form>`,
-        );
-      },
-    );
+  r.get(
+    '/offers/:entitlementId',
+    { schema: { hide: true, params: offerParams }, config: { auth: 'public' } },
+    async (request, reply) => {
+      requireId('entitlement', 'entitlement', request.params.entitlementId);
+      let offer;
+      try {
+        offer = await offerFor(ctx, request.params.entitlementId);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'entitlement_not_for_sale')
+          return messagePage(reply, 409, 'Not for sale', `${err.message}.`);
+        throw err;
+      }
+      const { entitlement, prices } = offer;
+      const options = prices
+        .map(
+          (p, i) =>
+            `<label><input type="radio" name="price_id" value="${esc(p.id)}"${i === 0 ? ' checked' : ''}> ${esc(formatPrice(p))}</label><br>`,
+        )
+        .join('');
+      const trial = entitlement.trial_days > 0 ? `<p>${entitlement.trial_days}-day free trial.</p>` : '';
+      return htmlPage(
+        reply,
+        200,
+        entitlement.name,
+        `<h1>${esc(entitlement.name)}</h1><p>${esc(entitlement.description)}</p>${trial}` +
+          `<form method="post" action="/offers/${esc(entitlement.id)}">${options}` +
+          `<label>Email<input type="email" name="email" required maxlength="254" placeholder="you@example.com"></label>` +
+          `<button type="submit">Continue to payment</button></form>`,
+      );
+    },
+  );
 
-    r.post(
-      '/offers/:entitlementId',
-      {
-        schema: {
-          hide: true,
-          params: offerParams,
-          body: z.object({ email, price_id: z.string().max(200).optional() }),
-        },
-        config: { auth: 'public' },
+  r.post(
+    '/offers/:entitlementId',
+    {
+      schema: {
+        hide: true,
+        params: offerParams,
+        body: z.object({ email, price_id: z.string().max(200).optional() }),
       },
-      async (request, reply) => {
-        requireId('entitlement', 'entitlement', request.params.entitlementId);
-        const answer = await startOfferPurchase(ctx, {
-          entitlementId: request.params.entitlementId,
-          email: request.body.email,
-          priceId: request.body.price_id,
-        });
-        if (answer.kind === 'check_email') return htmlPage(reply, 200, 'Check your email', CHECK_EMAIL);
-        // Only this browser will see the purchase's Connect link and claim code on the success page.
-        rememberInBrowser(request, reply, ctx, answer.grantId);
-        return reply.header('cache-control', 'no-store').redirect(answer.url, 303);
-      },
-    );
+      config: { auth: 'public' },
+    },
+    async (request, reply) => {
+      requireId('entitlement', 'entitlement', request.params.entitlementId);
+      const answer = await startOfferPurchase(ctx, {
+        entitlementId: request.params.entitlementId,
+        email: request.body.email,
+        priceId: request.body.price_id,
+      });
+      if (answer.kind === 'check_email') return htmlPage(reply, 200, 'Check your email', CHECK_EMAIL);
+      // Only this browser will see the purchase's Connect link and claim code on the success page.
+      rememberInBrowser(request, reply, ctx, answer.grantId);
+      return reply.header('cache-control', 'no-store').redirect(answer.url, 303);
+    },
+  );
+}
 
-    r.get(
-      '/checkout/success',
-      {
-        schema: { hide: true, querystring: z.object({ session_id: z.string().max(300).optional() }) },
-        config: { auth: 'public' },
-      },
-      async (request, reply) => {
-        try {
-          // The same idempotent fulfil the webhook runs: the page is right even before the event lands.
-          const view = await successView(ctx, request.query.session_id ?? '', readBrowserClaims(request));
-          return successPage(reply, view);
-        } catch (err) {
-          if (!(err instanceof FailureError) || err.failure.owner !== 'retry') throw err;
-          return messagePage(reply, 503, 'Please refresh in a minute', 'Stripe did not answer just now.');
-        }
-      },
-    );
-  });
+/** Where Stripe sends the buyer back to. */
+function registerSuccessPage(scope: FastifyInstance, ctx: AppContext) {
+  const r = scope.withTypeProvider<ZodTypeProvider>();
+  r.get(
+    '/checkout/success',
+    {
+      schema: { hide: true, querystring: z.object({ session_id: z.string().max(300).optional() }) },
+      config: { auth: 'public' },
+    },
+    async (request, reply) => {
+      try {
+        // The same idempotent fulfil the webhook runs: the page is right even before the event lands.
+        const view = await successView(ctx, request.query.session_id ?? '', readBrowserClaims(request));
+        return successPage(reply, view);
+      } catch (err) {
+        if (!(err instanceof FailureError) || err.failure.owner !== 'retry') throw err;
+        return messagePage(reply, 503, 'Please refresh in a minute', 'Stripe did not answer just now.');
+      }
+    },
+  );
 }
 
 /** The API to start a checkout for a buyer the merchant names, or open a grant's billing portal. */
@@ -208,7 +209,12 @@ function registerCheckoutApi(app: FastifyInstance, ctx: AppContext) {
   );
 }
 
+/** Public buying pages (offer page → Stripe Checkout → success page) and the checkout API. */
 export function registerCheckoutRoutes(app: FastifyInstance, ctx: AppContext) {
-  registerBuyingPages(app, ctx);
+  void app.register(async (scope) => {
+    await scope.register(formbody);
+    registerOfferPages(scope, ctx);
+    registerSuccessPage(scope, ctx);
+  });
   registerCheckoutApi(app, ctx);
 }

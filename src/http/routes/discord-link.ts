@@ -63,50 +63,51 @@ export function redirectToDiscord(
 
 const tokenQuery = z.object({ token: z.string().max(200).optional() });
 
-export function registerDiscordLinkRoutes(app: FastifyInstance, ctx: AppContext) {
-  void app.register(async (scope) => {
-    await scope.register(formbody);
-    const r = scope.withTypeProvider<ZodTypeProvider>();
+/** Opening a Connect link, and asking for a new one. */
+function registerLinkPages(scope: FastifyInstance, ctx: AppContext) {
+  const r = scope.withTypeProvider<ZodTypeProvider>();
 
-    r.get(
-      '/discord/link',
-      { schema: { hide: true, querystring: tokenQuery }, config: { auth: 'public' } },
-      async (request, reply) => {
-        const token = request.query.token ?? '';
-        try {
-          const start = await beginLink(ctx, token);
-          if (start.kind !== 'authorize') return deadLinkPage(reply, start.kind, { token });
-          return redirectToDiscord(reply, ctx, start, 302);
-        } catch (err) {
-          return problemPage(reply, err);
-        }
-      },
-    );
+  r.get(
+    '/discord/link',
+    { schema: { hide: true, querystring: tokenQuery }, config: { auth: 'public' } },
+    async (request, reply) => {
+      const token = request.query.token ?? '';
+      try {
+        const start = await beginLink(ctx, token);
+        if (start.kind !== 'authorize') return deadLinkPage(reply, start.kind, { token });
+        return redirectToDiscord(reply, ctx, start, 302);
+      } catch (err) {
+        return problemPage(reply, err);
+      }
+    },
+  );
 
-    r.post(
-      '/discord/link/resend',
-      {
-        schema: {
-          hide: true,
-          body: z.object({ token: z.string().max(200).optional(), ref: z.string().max(500).optional() }),
-        },
-        config: { auth: 'public' },
+  r.post(
+    '/discord/link/resend',
+    {
+      schema: {
+        hide: true,
+        body: z.object({ token: z.string().max(200).optional(), ref: z.string().max(500).optional() }),
       },
-      async (request, reply) => {
-        const { token, ref } = request.body;
-        const linkId = ref ? ctx.secrets.verify(ref, ctx.clock.now())?.link : undefined;
-        if (token) await resendConnectLink(ctx, { token });
-        else if (typeof linkId === 'string') await resendConnectLink(ctx, { linkId });
-        return messagePage(
-          reply,
-          200,
-          'Check your email',
-          'If this link was yours, a new one is on its way to the email address of the purchase.',
-        );
-      },
-    );
-  });
+      config: { auth: 'public' },
+    },
+    async (request, reply) => {
+      const { token, ref } = request.body;
+      const linkId = ref ? ctx.secrets.verify(ref, ctx.clock.now())?.link : undefined;
+      if (token) await resendConnectLink(ctx, { token });
+      else if (typeof linkId === 'string') await resendConnectLink(ctx, { linkId });
+      return messagePage(
+        reply,
+        200,
+        'Check your email',
+        'If this link was yours, a new one is on its way to the email address of the purchase.',
+      );
+    },
+  );
+}
 
+/** Discord sends the browser back here with the code. */
+function registerLinkCallback(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/discord/link/callback',
@@ -151,7 +152,11 @@ export function registerDiscordLinkRoutes(app: FastifyInstance, ctx: AppContext)
       }
     },
   );
+}
 
+/** The short checkout redirect behind the roles-channel link buttons. */
+function registerShortCheckoutLink(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/c/:token',
     {
@@ -170,4 +175,13 @@ export function registerDiscordLinkRoutes(app: FastifyInstance, ctx: AppContext)
       return reply.header('cache-control', 'no-store').redirect(url, 302);
     },
   );
+}
+
+export function registerDiscordLinkRoutes(app: FastifyInstance, ctx: AppContext) {
+  void app.register(async (scope) => {
+    await scope.register(formbody);
+    registerLinkPages(scope, ctx);
+  });
+  registerLinkCallback(app, ctx);
+  registerShortCheckoutLink(app, ctx);
 }
