@@ -162,12 +162,13 @@ async function expireOlderCheckouts(
       continue;
     }
     await inTransaction(ctx, async (tx) => {
-      const now = await tx.db
+      // Its `checkout.session.expired` event may have closed it already.
+      const current = await tx.db
         .selectFrom('grants')
         .select(['status', 'active'])
         .where('id', '=', g.id)
         .executeTakeFirst();
-      if (now?.status === 'pending' && now.active === 0)
+      if (current?.status === 'pending' && current.active === 0)
         await applyGrantEvent(ctx, tx, g.id, 'revoke', {
           cause: `grant:${g.id}`,
           reason: 'checkout_replaced',
