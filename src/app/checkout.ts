@@ -1,13 +1,18 @@
 import { AppError, notFound } from '../core/errors.js';
-import { newId } from '../core/ids.js';
 import { inTransaction, type AppContext } from './context.js';
-import { grantLinkUrl } from './discord-link.js';
+import { findOrCreateCustomer, loadCustomer, normalizeEmail, type CustomerRow } from './customers.js';
 import { applyGrantEvent, createGrant, type GrantRow } from './grants.js';
 import type { CheckoutLink, CheckoutPort, CheckoutRequest } from './ports.js';
 import { checkoutModeOf, ensureStripePrice, requireStripe, type PriceRow } from './prices.js';
+import { syncCheckoutSession } from './stripe-lifecycle.js';
 
-/** Stripe keeps an unused session open for 24 h; reuse one younger than this instead of a second. */
-const REUSE_OPEN_SESSION_MS = 20 * 3_600_000;
+/**
+ * Starting purchases. Every checkout is a NEW Checkout Session made for the request that asked
+ * (decision 0007): a session is never handed to a second request, and the buyer's older open
+ * sessions for the same entitlement are expired through Stripe first, so two can never both be paid.
+ * These functions trust who the buyer is (an API key, a signed Discord interaction, or a buyer who
+ * opened their emailed sign-in link); the public offer form goes through `buyer/offer.ts` instead.
+ */
 
 /** The entitlement and price a checkout sells, or a clear reason why it is not for sale. */
 export async function offerFor(ctx: AppContext, entitlementId: string, priceId?: string) {
@@ -32,55 +37,44 @@ export async function offerFor(ctx: AppContext, entitlementId: string, priceId?:
     .where('active', '=', 1)
     .orderBy('created_at')
     .execute();
-  if (prices.length === 0)
-    throw new AppError('entitlement_not_for_sale', `"${entitlement.name}" has no price yet`);
-  let price: PriceRow | undefined = prices[0];
+  const first = prices[0];
+  if (!first) throw new AppError('entitlement_not_for_sale', `"${entitlement.name}" has no price yet`);
+  let price: PriceRow = first;
   if (priceId) {
-    price = prices.find((p) => p.id === priceId || p.stripe_price_id === priceId);
-    if (!price)
+    const chosen = prices.find((p) => p.id === priceId || p.stripe_price_id === priceId);
+    if (!chosen)
       throw new AppError('not_found', `price ${priceId} is not an active price of ${entitlementId}`);
+    price = chosen;
   }
-  return { entitlement, prices, price: price! };
+  return { entitlement, prices, price };
 }
 
-async function findOrCreateCustomer(ctx: AppContext, request: CheckoutRequest) {
-  const email = request.email?.trim().toLowerCase() || null;
-  const discordUserId = request.discordUserId ?? null;
-  if (!email && !discordUserId)
+export type Offer = Awaited<ReturnType<typeof offerFor>>;
+
+async function buyerOf(ctx: AppContext, request: CheckoutRequest): Promise<CustomerRow> {
+  if (request.customerId) return loadCustomer(ctx.db.kysely, request.customerId);
+  if (!request.email && !request.discordUserId)
     throw new AppError('validation_failed', "a checkout needs the buyer's email or Discord user id");
-  const q = ctx.db.kysely.selectFrom('customers').selectAll().orderBy('created_at');
-  const existing =
-    (discordUserId ? await q.where('discord_user_id', '=', discordUserId).executeTakeFirst() : undefined) ??
-    (email ? await q.where('email', '=', email).executeTakeFirst() : undefined);
   const now = ctx.clock.now();
-  if (existing) {
-    if (email && !existing.email) {
-      await ctx.db.kysely
-        .updateTable('customers')
-        .set({ email, updated_at: now })
-        .where('id', '=', existing.id)
-        .execute();
-      existing.email = email;
-    }
-    return existing;
-  }
-  const row = {
-    id: newId('customer', now),
-    email,
-    name: null,
-    stripe_customer_id: null,
-    discord_user_id: discordUserId,
-    created_at: now,
-    updated_at: now,
-  };
-  await ctx.db.kysely.insertInto('customers').values(row).execute();
-  return row;
+  return ctx.db.kysely.transaction().execute(async (trx) => {
+    const customer = await findOrCreateCustomer(trx, now, {
+      email: request.email,
+      discordUserId: request.discordUserId,
+    });
+    if (!request.email || customer.email) return customer;
+    // A trusted caller (the merchant's API key) names a Discord buyer's email: keep it for receipts.
+    const email = normalizeEmail(request.email);
+    await trx
+      .updateTable('customers')
+      .set({ email, updated_at: now })
+      .where('id', '=', customer.id)
+      .execute();
+    return { ...customer, email };
+  });
 }
 
-async function ensureStripeCustomer(
-  ctx: AppContext,
-  customer: { id: string; email: string | null; stripe_customer_id: string | null },
-) {
+/** The buyer's Stripe customer, created only when one is needed now (the billing portal). */
+async function ensureStripeCustomer(ctx: AppContext, customer: CustomerRow): Promise<string> {
   if (customer.stripe_customer_id) return customer.stripe_customer_id;
   const id = await requireStripe(ctx).createCustomer(
     { email: customer.email, metadata: { customer_id: customer.id } },
@@ -90,12 +84,13 @@ async function ensureStripeCustomer(
     .updateTable('customers')
     .set({ stripe_customer_id: id, updated_at: ctx.clock.now() })
     .where('id', '=', customer.id)
+    .where('stripe_customer_id', 'is', null)
     .execute();
   return id;
 }
 
 /** A grant that already gives (or is about to lose, unpaid) this entitlement: the buyer should manage it, not buy twice. */
-async function heldGrant(ctx: AppContext, customerId: string, entitlementId: string) {
+export async function heldGrant(ctx: AppContext, customerId: string, entitlementId: string) {
   return ctx.db.kysely
     .selectFrom('grants')
     .selectAll()
@@ -106,6 +101,11 @@ async function heldGrant(ctx: AppContext, customerId: string, entitlementId: str
     .executeTakeFirst();
 }
 
+/** A Billing Portal session for a customer; back to `returnUrl` when they are done. */
+export async function portalForCustomer(ctx: AppContext, customer: CustomerRow, returnUrl: string) {
+  return requireStripe(ctx).createPortalSession(await ensureStripeCustomer(ctx, customer), returnUrl);
+}
+
 /** A Billing Portal link for the customer behind a grant. */
 export async function createPortalLink(ctx: AppContext, grantId: string): Promise<string> {
   const grant = await ctx.db.kysely
@@ -114,11 +114,7 @@ export async function createPortalLink(ctx: AppContext, grantId: string): Promis
     .where('id', '=', grantId)
     .executeTakeFirst();
   if (!grant) throw notFound('grant', grantId);
-  const customer = await ctx.db.kysely
-    .selectFrom('customers')
-    .select('stripe_customer_id')
-    .where('id', '=', grant.customer_id)
-    .executeTakeFirstOrThrow();
+  const customer = await loadCustomer(ctx.db.kysely, grant.customer_id);
   if (!customer.stripe_customer_id)
     throw new AppError(
       'unprocessable',
@@ -130,48 +126,75 @@ export async function createPortalLink(ctx: AppContext, grantId: string): Promis
   );
 }
 
-/**
- * Starts a purchase: a pending grant plus a Checkout Session that carries the grant id
- * (`client_reference_id`, and metadata on the session, subscription and payment intent). A buyer
- * who already holds the entitlement gets the billing portal instead; a second click while a session
- * is still open gets that session again.
- */
-export async function createCheckout(ctx: AppContext, request: CheckoutRequest): Promise<CheckoutLink> {
-  const { entitlement, price } = await offerFor(ctx, request.entitlementId, request.priceId);
-  const stripe = requireStripe(ctx);
-  const customer = await findOrCreateCustomer(ctx, request);
-
-  const held = await heldGrant(ctx, customer.id, entitlement.id);
-  if (held) {
-    const stripeCustomerId = await ensureStripeCustomer(ctx, customer);
-    const url = await stripe.createPortalSession(
-      stripeCustomerId,
-      `${ctx.publicUrl}/offers/${entitlement.id}`,
-    );
-    return { kind: 'portal', url };
-  }
-
-  const now = ctx.clock.now();
-  const open = await ctx.db.kysely
+/** Grants of one buyer and entitlement whose Checkout Session may still be open. */
+function openCheckouts(ctx: AppContext, customerId: string, entitlementId: string) {
+  return ctx.db.kysely
     .selectFrom('grants')
     .selectAll()
-    .where('customer_id', '=', customer.id)
-    .where('entitlement_id', '=', entitlement.id)
-    .where('price_id', '=', price.id)
+    .where('customer_id', '=', customerId)
+    .where('entitlement_id', '=', entitlementId)
     .where('status', '=', 'pending')
     .where('active', '=', 0)
     .where('stripe_checkout_session_id', 'is not', null)
-    .where('created_at', '>', now - REUSE_OPEN_SESSION_MS)
-    .orderBy('created_at', 'desc')
-    .executeTakeFirst();
-  if (open?.stripe_checkout_session_id) {
-    const session = await stripe.retrieveCheckoutSession(open.stripe_checkout_session_id);
-    if (session.status === 'open' && session.url)
-      return { kind: 'checkout', url: session.url, grantId: open.id };
-  }
+    .orderBy('id')
+    .execute();
+}
 
+/**
+ * Expires the buyer's open sessions for an entitlement (only those older than `newerThan`, when
+ * given) and closes their grants. Returns how many were already complete: the buyer paid, or
+ * started a delayed payment, before they could be expired (those are fulfilled here and now).
+ */
+async function expireOlderCheckouts(
+  ctx: AppContext,
+  customerId: string,
+  entitlementId: string,
+  newerThan?: string,
+): Promise<number> {
+  const stripe = requireStripe(ctx);
+  let completed = 0;
+  for (const g of await openCheckouts(ctx, customerId, entitlementId)) {
+    if (newerThan !== undefined && g.id >= newerThan) continue;
+    const sessionId = g.stripe_checkout_session_id ?? '';
+    if ((await stripe.expireCheckoutSession(sessionId)) === 'complete') {
+      completed += 1;
+      await syncCheckoutSession(ctx, sessionId);
+      continue;
+    }
+    await inTransaction(ctx, async (tx) => {
+      // Its `checkout.session.expired` event may have closed it already.
+      const current = await tx.db
+        .selectFrom('grants')
+        .select(['status', 'active'])
+        .where('id', '=', g.id)
+        .executeTakeFirst();
+      if (current?.status === 'pending' && current.active === 0)
+        await applyGrantEvent(ctx, tx, g.id, 'revoke', {
+          cause: `grant:${g.id}`,
+          reason: 'checkout_replaced',
+        });
+    });
+  }
+  return completed;
+}
+
+/** What starting a session came to: a fresh session, or an older one turned out to be paid already. */
+export type NewSession = { kind: 'checkout'; url: string; grantId: string } | { kind: 'already_paid' };
+
+/**
+ * A pending grant plus a new Checkout Session carrying its id (`client_reference_id`, and metadata
+ * on the session, subscription and payment intent). A buyer without a Stripe customer gets none
+ * here: Checkout creates it when they pay, and the lifecycle records it on the customer.
+ */
+export async function startNewSession(
+  ctx: AppContext,
+  input: { customer: CustomerRow; offer: Offer; discordUserId?: string | undefined },
+): Promise<NewSession> {
+  const { customer, offer } = input;
+  const { entitlement, price } = offer;
+  if ((await expireOlderCheckouts(ctx, customer.id, entitlement.id)) > 0) return { kind: 'already_paid' };
+  const stripe = requireStripe(ctx);
   const stripePriceId = await ensureStripePrice(ctx, price.id);
-  const stripeCustomerId = await ensureStripeCustomer(ctx, customer);
   const mode = checkoutModeOf(price);
   const grant: GrantRow = await inTransaction(ctx, (tx) =>
     createGrant(ctx, tx, {
@@ -185,8 +208,12 @@ export async function createCheckout(ctx: AppContext, request: CheckoutRequest):
       cause: 'checkout',
     }),
   );
-  const metadata: Record<string, string> = { grant_id: grant.id, entitlement_id: entitlement.id };
-  const discordUserId = request.discordUserId ?? customer.discord_user_id;
+  const metadata: Record<string, string> = {
+    grant_id: grant.id,
+    entitlement_id: entitlement.id,
+    customer_id: customer.id,
+  };
+  const discordUserId = input.discordUserId ?? customer.discord_user_id;
   if (discordUserId) metadata.discord_user_id = discordUserId;
   let session: { id: string; url: string };
   try {
@@ -194,7 +221,9 @@ export async function createCheckout(ctx: AppContext, request: CheckoutRequest):
       {
         mode,
         priceId: stripePriceId,
-        customerId: stripeCustomerId,
+        customer: customer.stripe_customer_id
+          ? { stripeCustomerId: customer.stripe_customer_id }
+          : { email: customer.email },
         clientReferenceId: grant.id,
         metadata,
         trialDays: mode === 'subscription' ? entitlement.trial_days : 0,
@@ -215,7 +244,34 @@ export async function createCheckout(ctx: AppContext, request: CheckoutRequest):
     .set({ stripe_checkout_session_id: session.id })
     .where('id', '=', grant.id)
     .execute();
+  // A concurrent request may have opened a session meanwhile: the newest one stays, older ones go.
+  // If an older one was paid in that instant, ours must not be payable as well.
+  if ((await expireOlderCheckouts(ctx, customer.id, entitlement.id, grant.id)) > 0) {
+    await expireOlderCheckouts(ctx, customer.id, entitlement.id);
+    return { kind: 'already_paid' };
+  }
   return { kind: 'checkout', url: session.url, grantId: grant.id };
+}
+
+/**
+ * Starts a purchase for a buyer whose identity is trusted. One who already holds the entitlement
+ * gets the billing portal instead; one whose earlier checkout was just paid gets the portal too, or
+ * a 409 while that payment is still being processed.
+ */
+export async function createCheckout(ctx: AppContext, request: CheckoutRequest): Promise<CheckoutLink> {
+  const offer = await offerFor(ctx, request.entitlementId, request.priceId);
+  const customer = await buyerOf(ctx, request);
+  const returnUrl = request.returnUrl ?? `${ctx.publicUrl}/offers/${offer.entitlement.id}`;
+  if (await heldGrant(ctx, customer.id, offer.entitlement.id))
+    return { kind: 'portal', url: await portalForCustomer(ctx, customer, returnUrl) };
+  const started = await startNewSession(ctx, { customer, offer, discordUserId: request.discordUserId });
+  if (started.kind === 'checkout') return started;
+  if (await heldGrant(ctx, customer.id, offer.entitlement.id))
+    return { kind: 'portal', url: await portalForCustomer(ctx, customer, returnUrl) };
+  throw new AppError(
+    'conflict',
+    `a payment for "${offer.entitlement.name}" by this buyer is still being processed; wait for it to finish`,
+  );
 }
 
 /** The CheckoutPort the roles-channel button and the API use. */
@@ -224,12 +280,4 @@ export class StripeCheckout implements CheckoutPort {
   createCheckout(request: CheckoutRequest): Promise<CheckoutLink> {
     return createCheckout(this.ctx, request);
   }
-}
-
-/**
- * The "Connect Discord" link of the Discord-UX part (GET /discord/link?grant=<signed token>), so the
- * success page and the emails hand out the same link.
- */
-export function discordLinkUrl(ctx: AppContext, grantId: string): string {
-  return grantLinkUrl(ctx, grantId);
 }

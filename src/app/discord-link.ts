@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { DiscordLinksTable } from '../adapters/store/schema.js';
-import { AppError } from '../core/errors.js';
 import { FailureError } from '../core/failure.js';
 import { canTransition, type GrantStatus } from '../core/grant-state.js';
 import { inTransaction, type AppContext, type Tx } from './context.js';
@@ -16,10 +14,6 @@ import type { DiscordOAuthTokens } from './ports/discord.js';
 
 type LinkRow = Selectable<DiscordLinksTable>;
 
-/** Grant links in emails stay valid this long; the claim code is the fallback after that. */
-const GRANT_LINK_TTL_MS = 30 * 86_400_000;
-/** The OAuth round trip must finish within this. */
-const STATE_TTL_MS = 10 * 60_000;
 /** Access tokens are refreshed when they have less than this left. */
 export const REFRESH_MARGIN_MS = 2 * 86_400_000;
 export const LINK_REFRESH_TASK = 'discord_links.refresh';
@@ -30,12 +24,6 @@ export const RELINK_ERROR = {
   owner: 'customer' as const,
 };
 
-/** The "Connect Discord" link for a grant's buyer (in emails, DMs, the portal). */
-export function grantLinkUrl(ctx: AppContext, grantId: string): string {
-  const token = ctx.secrets.sign({ g: grantId }, ctx.clock.now() + GRANT_LINK_TTL_MS);
-  return `${ctx.publicUrl}/discord/link?grant=${encodeURIComponent(token)}`;
-}
-
 export function linkRedirectUri(ctx: AppContext): string {
   return `${ctx.publicUrl}/discord/link/callback`;
 }
@@ -45,106 +33,6 @@ export function authorizeBase(apiUrl: string): string {
   const url = new URL(apiUrl);
   url.pathname = url.pathname.replace(/\/+$/, '').replace(/\/api(\/v\d+)?$/, '') + '/oauth2/authorize';
   return url.toString();
-}
-
-export interface LinkStart {
-  authorizeUrl: string;
-  /** Random value also set as a cookie: the callback must come from the browser that started. */
-  nonce: string;
-}
-
-/** Checks the grant token and builds the authorize redirect with a signed, expiring `state`. */
-export async function beginLink(ctx: AppContext, grantToken: string): Promise<LinkStart> {
-  const clientId = ctx.config.DISCORD_APPLICATION_ID;
-  if (!clientId || !ctx.config.DISCORD_CLIENT_SECRET || !ctx.ports.discord)
-    throw new AppError('service_unavailable', 'Discord linking is not configured on this Rolegate instance.');
-  const payload = ctx.secrets.verify(grantToken, ctx.clock.now());
-  const grantId = typeof payload?.g === 'string' ? payload.g : null;
-  if (!grantId)
-    throw new AppError(
-      'bad_request',
-      'This link is invalid or expired. Use /claim with the code from your email, or ask for a new link.',
-    );
-  const grant = await ctx.db.kysely
-    .selectFrom('grants')
-    .select(['id', 'status'])
-    .where('id', '=', grantId)
-    .executeTakeFirst();
-  if (!grant) throw new AppError('not_found', 'This purchase no longer exists.');
-  const nonce = randomBytes(16).toString('base64url');
-  const state = ctx.secrets.sign({ g: grantId, n: nonce }, ctx.clock.now() + STATE_TTL_MS);
-  const url = new URL(authorizeBase(ctx.config.DISCORD_API_URL));
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    scope: 'identify guilds.join',
-    state,
-    redirect_uri: linkRedirectUri(ctx),
-    prompt: 'consent',
-  }).toString();
-  return { authorizeUrl: url.toString(), nonce };
-}
-
-export interface LinkResult {
-  username: string;
-  discordUserId: string;
-  previousUserId: string | null;
-}
-
-/** The callback: verify `state` (and the browser's nonce), exchange the code, identify, store. */
-export async function completeLink(
-  ctx: AppContext,
-  input: { code: string; state: string; nonce: string | undefined },
-): Promise<LinkResult> {
-  const discord = ctx.ports.discord;
-  if (!discord)
-    throw new AppError('service_unavailable', 'Discord linking is not configured on this Rolegate instance.');
-  const state = ctx.secrets.verify(input.state, ctx.clock.now());
-  if (!state || typeof state.g !== 'string' || typeof state.n !== 'string')
-    throw new AppError(
-      'bad_request',
-      'This sign-in took too long or did not start here. Open the link from your email again.',
-    );
-  if (!input.nonce || input.nonce !== state.n)
-    throw new AppError(
-      'bad_request',
-      'Finish connecting Discord in the same browser you started in. Open the link from your email again.',
-    );
-  const grant = await ctx.db.kysely
-    .selectFrom('grants')
-    .select(['id', 'customer_id'])
-    .where('id', '=', state.g)
-    .executeTakeFirst();
-  if (!grant) throw new AppError('not_found', 'This purchase no longer exists.');
-
-  let tokens: DiscordOAuthTokens;
-  try {
-    tokens = await discord.exchangeCode(input.code, linkRedirectUri(ctx));
-  } catch (err) {
-    if (err instanceof FailureError && err.failure.owner !== 'retry')
-      throw new AppError(
-        'bad_request',
-        'Discord did not accept this sign-in (the code was used or expired). Open the link from your email again.',
-      );
-    throw new AppError('service_unavailable', 'Discord did not answer. Try again in a minute.');
-  }
-  const user = await discord.getOAuthUser(tokens.accessToken);
-  const now = ctx.clock.now();
-  const previousUserId = await inTransaction(ctx, (tx) =>
-    linkCustomerToDiscord(ctx, tx, {
-      customerId: grant.customer_id,
-      discordUserId: user.id,
-      username: user.username,
-      tokens: {
-        access_token_enc: ctx.secrets.encrypt(tokens.accessToken),
-        refresh_token_enc: ctx.secrets.encrypt(tokens.refreshToken),
-        token_expires_at: now + tokens.expiresIn * 1000,
-        scope: tokens.scope,
-      },
-      cause: `person:discord:${user.id}`,
-    }),
-  );
-  return { username: user.username, discordUserId: user.id, previousUserId };
 }
 
 /**

@@ -2,7 +2,8 @@ import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import { GRANT_SEND_INVITATION_JOB, type GrantInvitationPayload } from './grant-commands.js';
 import type { AppContext } from './context.js';
 import { sendDirectMessage } from './discord-dm.js';
-import { grantLinkUrl } from './discord-link.js';
+import { escapeHtml } from '../core/html.js';
+import { CONNECT_LINK_EMAIL_TTL_MS, connectLinkUrl } from './buyer/connect.js';
 
 /**
  * The `grant.send_invitation` job: after a web purchase, the buyer gets an email with a
@@ -10,12 +11,6 @@ import { grantLinkUrl } from './discord-link.js';
  * Mail failures throw so the job retries; the DM is a best-effort copy.
  */
 export { GRANT_SEND_INVITATION_JOB };
-
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 export interface Invitation {
   subject: string;
@@ -45,14 +40,14 @@ export function renderInvitation(input: {
     claimLine,
     claimCode ? `Your claim code: ${claimCode}` : '',
     '',
-    'The link works for 30 days; the claim code does not expire.',
+    'The link works once, for 30 days; the claim code does not expire.',
   ]
     .filter((line, i, all) => line !== '' || all[i - 1] !== '')
     .join('\n');
   const html = `<p>Thanks for buying <strong>${escapeHtml(entitlementName)}</strong>.</p>
 <p><a href="${escapeHtml(linkUrl)}">Connect Discord</a> to get your roles on ${escapeHtml(serverName)}.</p>
 ${claimCode ? `<p>Or type <code>/claim ${escapeHtml(claimCode)}</code> in the ${escapeHtml(serverName)} server. Your claim code: <strong>${escapeHtml(claimCode)}</strong></p>` : ''}
-<p>The link works for 30 days; the claim code does not expire.</p>`;
+<p>The link works once, for 30 days; the claim code does not expire.</p>`;
   return { subject, text, html, linkUrl, claimCode };
 }
 
@@ -67,6 +62,7 @@ export async function sendInvitation(ctx: AppContext, payload: unknown): Promise
       'grants.id',
       'grants.status',
       'grants.claim_code',
+      'grants.customer_id',
       'customers.email',
       'customers.discord_user_id',
       'entitlements.name as entitlementName',
@@ -81,7 +77,11 @@ export async function sendInvitation(ctx: AppContext, payload: unknown): Promise
   const invitation = renderInvitation({
     entitlementName: row.entitlementName,
     serverName: row.serverName,
-    linkUrl: grantLinkUrl(ctx, row.id),
+    linkUrl: await connectLinkUrl(ctx, {
+      customerId: row.customer_id,
+      grantId: row.id,
+      ttlMs: CONNECT_LINK_EMAIL_TTL_MS,
+    }),
     claimCode: row.claim_code,
   });
   if (row.email) {

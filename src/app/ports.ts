@@ -19,6 +19,10 @@ export interface CheckoutRequest {
   priceId?: string;
   discordUserId?: string;
   email?: string;
+  /** A known customer (a buyer signed in by their emailed link). */
+  customerId?: string;
+  /** Where the billing portal sends a holder back to; default: the offer page. */
+  returnUrl?: string;
 }
 
 /** A link for the buyer: a new Checkout, or the billing portal when they already hold the entitlement. */

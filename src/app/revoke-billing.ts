@@ -45,10 +45,13 @@ async function carryOut(ctx: AppContext, grant: GrantRow, choice: RevokeBilling)
   const stripe = requireStripe(ctx);
   let subscriptionId = grant.stripe_subscription_id;
   if (!subscriptionId && grant.stripe_checkout_session_id) {
-    const session = await stripe.retrieveCheckoutSession(grant.stripe_checkout_session_id);
+    let session = await stripe.retrieveCheckoutSession(grant.stripe_checkout_session_id);
     if (session.status === 'open') {
-      await stripe.expireCheckoutSession(session.id, revokeBillingKey(grant.id, 'expire'));
-      return { message: `checkout ${session.id} expired: it can no longer be paid`, subscription: null };
+      const after = await stripe.expireCheckoutSession(session.id, revokeBillingKey(grant.id, 'expire'));
+      if (after === 'expired')
+        return { message: `checkout ${session.id} expired: it can no longer be paid`, subscription: null };
+      // Paid in the meantime: cancel what it turned into, as for any paid grant.
+      session = await stripe.retrieveCheckoutSession(session.id);
     }
     subscriptionId = session.subscriptionId;
     if (!subscriptionId)

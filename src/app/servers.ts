@@ -14,13 +14,12 @@ import {
   type RoleProblem,
 } from '../core/role-grantability.js';
 import type { AppContext } from './context.js';
+import { consumeInstallState, installActorAllowed, issueInstallState } from './install-state.js';
 
 export type ServerRow = Selectable<ServersTable>;
 
 /** Permissions the bot asks for on install: Manage Roles, Create Invite, Kick, View Channel, Send Messages, Embed Links. */
 export const BOT_INSTALL_PERMISSIONS = '268454915';
-/** How long a signed install `state` stays valid. */
-export const INSTALL_STATE_TTL_MS = 15 * 60_000;
 
 /** What Discord says about the guild and the bot's place in it, as stored on the server row. */
 export interface GuildSnapshot {
@@ -145,13 +144,12 @@ export async function listServers(
   return q.execute();
 }
 
-/** The URL a merchant opens to install the bot (code-grant flow), with a signed, expiring state. */
-export function botInstallUrl(ctx: AppContext, actor: string): string {
+/** The URL a merchant opens to install the bot (code-grant flow), with a single-use state naming `actor`. */
+export async function botInstallUrl(ctx: AppContext, actor: string): Promise<string> {
   const clientId = ctx.config.DISCORD_APPLICATION_ID;
   if (!clientId)
     throw new AppError('service_unavailable', 'Discord is not configured: set DISCORD_APPLICATION_ID.');
-  const now = ctx.clock.now();
-  const state = ctx.secrets.sign({ purpose: 'bot_install', actor }, now + INSTALL_STATE_TTL_MS);
+  const state = await issueInstallState(ctx, actor);
   // The authorize page lives on discord.com, beside the API base (…/api → …/oauth2/authorize).
   const base = ctx.config.DISCORD_API_URL.replace(/\/api(\/v\d+)?\/?$/, '');
   const params = new URLSearchParams({
@@ -168,16 +166,16 @@ export function botInstallUrl(ctx: AppContext, actor: string): string {
 export const installRedirectUri = (ctx: AppContext) => `${ctx.publicUrl}/discord/install/callback`;
 
 /**
- * Finishes a bot install: verifies `state`, exchanges the code, and connects the guild named in
- * Discord's TOKEN RESPONSE (never a guild id from the browser, which anyone could edit).
- * Reinstalling into a known guild re-activates the same server.
+ * Finishes a bot install: uses up `state` (once; its asker must still be allowed), exchanges the
+ * code, and connects the guild named in Discord's TOKEN RESPONSE (never a guild id from the browser,
+ * which anyone could edit). Reinstalling into a known guild re-activates the same server.
  */
 export async function connectServer(ctx: AppContext, code: string, state: string): Promise<ServerRow> {
-  const payload = ctx.secrets.verify(state, ctx.clock.now());
-  if (!payload || payload.purpose !== 'bot_install')
+  const issued = await consumeInstallState(ctx, state);
+  if (!issued || !(await installActorAllowed(ctx, issued.actor)))
     throw new AppError(
       'bad_request',
-      'The install link is invalid or expired. Start the install again from Rolegate.',
+      'The install link is invalid, expired or already used. Start the install again from Rolegate.',
     );
   const discord = discordPort(ctx);
   const tokens = await discord.exchangeCode(code, installRedirectUri(ctx)).catch((err: unknown) => {

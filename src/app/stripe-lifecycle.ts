@@ -197,6 +197,19 @@ export async function checkGrace(ctx: AppContext, payload: unknown): Promise<voi
     await syncSubscription(ctx, grant.stripe_subscription_id);
 }
 
+/**
+ * Checkout creates the Stripe customer of a buyer who had none (decision 0007): remember it, so the
+ * billing portal and later checkouts use it. A customer that already has one keeps it.
+ */
+async function recordStripeCustomer(tx: Tx, customerId: string, stripeCustomerId: string, now: number) {
+  await tx.db
+    .updateTable('customers')
+    .set({ stripe_customer_id: stripeCustomerId, updated_at: now })
+    .where('id', '=', customerId)
+    .where('stripe_customer_id', 'is', null)
+    .execute();
+}
+
 const FAILED_PAYMENT_INTENT = new Set(['requires_payment_method', 'canceled']);
 
 /**
@@ -246,6 +259,7 @@ export async function syncCheckoutSession(
       },
       now,
     );
+    if (session.customerId) await recordStripeCustomer(tx, g.customer_id, session.customerId, now);
     if (g.status === 'revoked') return g;
     const pendingUnpaid =
       g.active === 0 && (g.status === 'pending' || g.status === 'failed') && g.delivered_at === null;

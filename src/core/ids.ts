@@ -11,6 +11,7 @@ export const idPrefixes = {
   webhookEndpoint: 'whe',
   webhookMessage: 'msg',
   apiKey: 'key',
+  buyerToken: 'btk',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { apiKeyGuard } from './auth.js';
+import { registerCookies } from './cookies.js';
 import { handleError, sendError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
 import { registerPublicSurface } from './surface.js';
@@ -51,6 +52,7 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
   // onRequest, before the body is read or validated: a request without a valid key learns nothing else.
   app.addHook('onRequest', apiKeyGuard(ctx));
   await registerPublicSurface(app, ctx.config);
+  await registerCookies(app, ctx);
 
   await app.register(swagger, {
     openapi: {

@@ -13,6 +13,7 @@ import {
 } from '../app/server-heal.js';
 import { discordUxJobHandlers, discordUxPeriodicTasks } from '../app/discord-ux-jobs.js';
 import { reconcileJobHandlers, reconcilePeriodicTasks } from '../app/reconcile-jobs.js';
+import { buyerJobHandlers, buyerPeriodicTasks } from '../app/buyer/jobs.js';
 import type { JobHandler } from './worker.js';
 import type { PeriodicTask } from './scheduler.js';
 
@@ -22,6 +23,7 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
     ...stripeJobHandlers(ctx),
     ...discordUxJobHandlers(ctx),
     ...reconcileJobHandlers(ctx),
+    ...buyerJobHandlers(ctx),
     [GRANT_EXPIRE_JOB]: (payload) => expireGrant(ctx, payload),
     [MEMBER_SYNC_JOB]: (payload) => runMemberSyncJob(ctx, payload),
     [GRANT_REVOKE_BILLING_JOB]: (payload, { job }) =>
@@ -42,5 +44,6 @@ export function periodicTasks(ctx: AppContext): PeriodicTask[] {
     ...stripePeriodicTasks(ctx),
     ...discordUxPeriodicTasks(),
     ...reconcilePeriodicTasks(ctx),
+    ...buyerPeriodicTasks(),
   ];
 }

@@ -112,7 +112,7 @@ function offers(serverId: string, roles: { member: string; vip: string }): Creat
 
 /** The merchant's "Add to Discord" click, minus the browser: consent → code → connectServer. */
 async function install(ctx: AppContext, discord: LocalDiscord, guildId: string, ownerId: string) {
-  const state = new URL(botInstallUrl(ctx, 'sandbox')).searchParams.get('state') ?? '';
+  const state = new URL(await botInstallUrl(ctx, 'system:sandbox')).searchParams.get('state') ?? '';
   const code = discord.authorizeCode({
     userId: ownerId,
     scope: 'bot applications.commands',

@@ -44,7 +44,13 @@ export function testCheckout(options: { delayMs?: number; kind?: 'checkout' | 'p
 
 export async function startUx(
   dialect: Dialect,
-  options: { ports?: Partial<Ports>; localDiscord?: StartLocalDiscordOptions; worker?: boolean } = {},
+  options: {
+    ports?: Partial<Ports>;
+    localDiscord?: StartLocalDiscordOptions;
+    worker?: boolean;
+    /** More configuration (e.g. the local Stripe's keys). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<UxHarness> {
   const discord = await startLocalDiscord(options.localDiscord);
   const mail = await startMailSink();
@@ -58,6 +64,7 @@ export async function startUx(
       DISCORD_PUBLIC_KEY: discord.publicKeyHex,
       SMTP_URL: mail.smtpUrl,
       MAIL_FROM: 'Shop <shop@example.test>',
+      ...options.env,
     },
     ...(options.ports ? { ports: options.ports } : {}),
     ...(options.worker === undefined ? {} : { worker: options.worker }),

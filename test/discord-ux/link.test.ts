@@ -32,12 +32,26 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
     };
   };
 
-  /** Follows the Connect link like a browser: Rolegate → Discord consent (as `userId`) → callback. */
-  const connect = async (linkUrl: string, userId: string, options: { dropCookie?: boolean } = {}) => {
+  /** A new invitation for the grant (as "Resend invitation" sends); its single-use Connect link. */
+  const freshLink = async (grantId: string, email: string) => {
+    const seen = h.mail.mails.length;
+    expect((await h.t.api(`/api/grants/${grantId}/resend-invitation`, { method: 'POST' })).status).toBe(202);
+    const mail = await h.mail.waitFor((m) => m.id > seen && m.recipients.includes(email), 10_000);
+    return mail.links.find((l) => l.includes('/discord/link?')) ?? '';
+  };
+
+  /** Opens the Connect link like a browser: Rolegate → Discord's consent page (and the nonce cookie). */
+  const open = async (linkUrl: string) => {
     const start = await fetch(linkUrl, { redirect: 'manual' });
     expect(start.status).toBe(302);
     const authorize = new URL(start.headers.get('location') ?? '');
     const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    return { authorize, cookie };
+  };
+
+  /** Follows the Connect link like a browser: Rolegate → Discord consent (as `userId`) → callback. */
+  const connect = async (linkUrl: string, userId: string, options: { dropCookie?: boolean } = {}) => {
+    const { authorize, cookie } = await open(linkUrl);
     const redirectUri = authorize.searchParams.get('redirect_uri') ?? '';
     const code = h.discord.authorizeCode({
       userId,
@@ -56,14 +70,14 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
     expect(mail.from).toContain('shop@example.test');
     expect(mail.subject).toBe('Your Gold club access on Shop: connect Discord');
     expect(mail.text).toContain(`/claim ${code}`);
-    expect(mail.links.some((l) => l.startsWith(`${h.t.url}/discord/link?grant=`))).toBe(true);
+    expect(mail.links.some((l) => l.startsWith(`${h.t.url}/discord/link?token=`))).toBe(true);
     expect(mail.html).toContain('Connect Discord');
   });
 
   it('linking stores encrypted tokens and adds a buyer who is not in the server with the roles', async () => {
     const { mail, customerId } = await webPurchase('linker@example.test');
     const outsider = h.discord.createUser({ username: 'outsider' }).id;
-    const linkUrl = mail.links.find((l) => l.includes('/discord/link?grant=')) ?? '';
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
     const { authorize, res, text } = await connect(linkUrl, outsider);
     expect(authorize.origin + authorize.pathname).toBe(`${h.discord.url}/oauth2/authorize`);
     expect(authorize.searchParams.get('scope')).toBe('identify guilds.join');
@@ -90,7 +104,7 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
 
   it('a callback from another browser (no cookie) or with a forged state is refused and stores nothing', async () => {
     const { mail, customerId } = await webPurchase('csrf@example.test');
-    const linkUrl = mail.links.find((l) => l.includes('/discord/link?grant=')) ?? '';
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
     const { res } = await connect(linkUrl, h.member('victim'), { dropCookie: true });
     expect(res.status).toBe(400);
     const forged = await fetch(`${h.t.url}/discord/link/callback?code=abc&state=eyJnIjoiZ3J0In0.bad`);
@@ -105,8 +119,8 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
   });
 
   it('switching account gives the new account the roles and records the old one for removal', async () => {
-    const { mail, customerId } = await webPurchase('switcher@example.test');
-    const linkUrl = mail.links.find((l) => l.includes('/discord/link?grant=')) ?? '';
+    const { mail, customerId, id } = await webPurchase('switcher@example.test');
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
     const first = h.member('first-account');
     const second = h.member('second-account');
     await connect(linkUrl, first);
@@ -115,7 +129,7 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
       15_000,
       'first has Gold',
     );
-    const { res } = await connect(linkUrl, second);
+    const { res } = await connect(await freshLink(id, 'switcher@example.test'), second);
     expect(res.status).toBe(200);
     await eventually(
       async () => h.discord.getMember(h.guildId, second)?.roles.includes(h.gold),
@@ -132,8 +146,8 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
   });
 
   it("switching account removes the old account's roles and gives them to the new one", async () => {
-    const { mail } = await webPurchase('switch-back@example.test');
-    const linkUrl = mail.links.find((l) => l.includes('/discord/link?grant=')) ?? '';
+    const { mail, id } = await webPurchase('switch-back@example.test');
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
     const first = h.member('old-account');
     const second = h.member('new-account');
     await connect(linkUrl, first);
@@ -142,7 +156,7 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
       15_000,
       'old account has Gold',
     );
-    await connect(linkUrl, second);
+    await connect(await freshLink(id, 'switch-back@example.test'), second);
     await eventually(
       async () => h.discord.getMember(h.guildId, second)?.roles.includes(h.gold),
       15_000,
@@ -159,7 +173,7 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
 
   it('a token near expiry is refreshed with the rotated pair; a concurrent refresh does not kill the link', async () => {
     const { mail, customerId } = await webPurchase('refresher@example.test');
-    const linkUrl = mail.links.find((l) => l.includes('/discord/link?grant=')) ?? '';
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
     await connect(linkUrl, h.member('refresher'));
     await db()
       .updateTable('discord_links')
@@ -187,7 +201,7 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
 
   it('a link Discord reports dead is marked, and a grant still waiting for delivery is owned by the customer', async () => {
     const { mail, id, customerId } = await webPurchase('revoker@example.test');
-    const linkUrl = mail.links.find((l) => l.includes('/discord/link?grant=')) ?? '';
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
     const user = h.member('revoker');
     await connect(linkUrl, user);
     await eventually(
@@ -209,5 +223,76 @@ describeEachBackend('buyer links Discord (OAuth) from the invitation email', ({ 
     const grant = (await h.t.api(`/api/grants/${id}`)).body;
     expect(grant.status).toBe('failed');
     expect(grant.last_error).toMatchObject({ owner: 'customer', code: 'discord_relink_required' });
+  });
+
+  it('a used Connect link cannot link another account, and offers a new link sent to the buyer’s own email', async () => {
+    const { mail, customerId } = await webPurchase('once@example.test');
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
+    const owner = h.member('rightful-owner');
+    expect((await connect(linkUrl, owner)).res.status).toBe(200);
+
+    // The same email link, opened later in another browser (forwarded mail, shared screen…).
+    const again = await fetch(linkUrl, { redirect: 'manual' });
+    const page = await again.text();
+    expect(again.status).toBe(410);
+    expect(page).toContain('already used');
+    expect(page).toContain('Send me a new link');
+    expect(again.headers.get('location')).toBeNull();
+    expect((await linkRow(customerId)).discord_user_id).toBe(owner);
+
+    const seen = h.mail.mails.length;
+    const token = new URL(linkUrl).searchParams.get('token') ?? '';
+    const resend = await fetch(`${h.t.url}/discord/link/resend`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(resend.status).toBe(200);
+    expect(await resend.text()).not.toContain('once@example.test');
+    const fresh = await h.mail.waitFor(
+      (m) => m.id > seen && m.recipients.includes('once@example.test'),
+      10_000,
+    );
+    const freshUrl = fresh.links.find((l) => l.includes('/discord/link?')) ?? '';
+    expect(freshUrl).not.toBe(linkUrl);
+    expect((await fetch(freshUrl, { redirect: 'manual' })).status).toBe(302);
+  });
+
+  it('of two browsers racing through the OAuth round trip with one link, exactly one links', async () => {
+    const { mail, customerId } = await webPurchase('race@example.test');
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
+    const a = await open(linkUrl);
+    const b = await open(linkUrl);
+    const finish = async (start: { authorize: URL; cookie: string }, userId: string) => {
+      const redirectUri = start.authorize.searchParams.get('redirect_uri') ?? '';
+      const code = h.discord.authorizeCode({ userId, scope: 'identify guilds.join', redirectUri });
+      const state = encodeURIComponent(start.authorize.searchParams.get('state') ?? '');
+      const res = await fetch(`${redirectUri}?code=${code}&state=${state}`, {
+        headers: { cookie: start.cookie },
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const first = h.member('racer-one');
+    const second = h.member('racer-two');
+    const [ra, rb] = await Promise.all([finish(a, first), finish(b, second)]);
+    expect([ra.status, rb.status].sort()).toEqual([200, 410]);
+    const winner = ra.status === 200 ? first : second;
+    expect((ra.status === 200 ? rb : ra).text).toContain('Send me a new link');
+    expect((await linkRow(customerId)).discord_user_id).toBe(winner);
+  });
+
+  it('a malformed, forged or foreign rolegate_link cookie is treated as absent: a 400 page, never a 500', async () => {
+    const { mail } = await webPurchase('cookies@example.test');
+    const linkUrl = mail.links.find((l) => l.includes('/discord/link?')) ?? '';
+    const { authorize, cookie } = await open(linkUrl);
+    const nonce = cookie.slice('rolegate_link='.length).split('.')[0] ?? '';
+    const state = encodeURIComponent(authorize.searchParams.get('state') ?? '');
+    for (const bad of ['%E0%A4%A', '%', nonce, `${nonce}.forged`, '"unterminated', 'a=b=c']) {
+      const res = await fetch(`${h.t.url}/discord/link/callback?code=abc&state=${state}`, {
+        headers: { cookie: `rolegate_link=${bad}` },
+      });
+      expect(res.status, bad).toBe(400);
+      expect(res.headers.get('content-type')).toContain('text/html');
+    }
   });
 });

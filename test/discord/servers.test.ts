@@ -36,7 +36,58 @@ for (const dialect of backends as Dialect[]) {
         scope: 'bot applications.commands',
         redirect_uri: h.redirectUri,
       });
-      expect(url.searchParams.get('state')).toMatch(/\./);
+      expect(url.searchParams.get('state')).toMatch(/^[\w-]{43}$/);
+    });
+
+    it('an install state works once: a replayed callback is refused and connects nothing', async () => {
+      const install = await h.t.api('/api/servers/install-url');
+      const state = encodeURIComponent(new URL(install.body.url as string).searchParams.get('state') ?? '');
+      const install1 = h.discord.createGuild({ name: 'First use' });
+      const code1 = h.discord.authorizeCode({
+        userId: install1.ownerId,
+        scope: 'bot applications.commands',
+        redirectUri: h.redirectUri,
+        guildId: install1.id,
+        permissions: '268454915',
+      });
+      expect((await fetch(`${h.redirectUri}?code=${code1}&state=${state}`)).status).toBe(200);
+      const before = await serverCount();
+
+      // Someone who saw the state (history, logs, a shoulder) replays it with a code for their own guild.
+      const replay = h.discord.createGuild({ name: 'Replayed' });
+      const code2 = h.discord.authorizeCode({
+        userId: replay.ownerId,
+        scope: 'bot applications.commands',
+        redirectUri: h.redirectUri,
+        guildId: replay.id,
+        permissions: '268454915',
+      });
+      const res = await fetch(`${h.redirectUri}?code=${code2}&state=${state}`);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toMatch(/already used/);
+      expect(await serverCount()).toBe(before);
+    });
+
+    it('a state asked for with an API key that was revoked since is refused', async () => {
+      const { createApiKey, revokeApiKey } = await import('../../src/app/api-keys.js');
+      const key = await createApiKey(h.t.app.ctx, 'short-lived');
+      const install = await h.t.api('/api/servers/install-url', {
+        headers: { authorization: `Bearer ${key.key}` },
+      });
+      expect(install.status).toBe(200);
+      await revokeApiKey(h.t.app.ctx, key.id);
+      const guild = h.discord.createGuild({ name: 'After revoke' });
+      const code = h.discord.authorizeCode({
+        userId: guild.ownerId,
+        scope: 'bot applications.commands',
+        redirectUri: h.redirectUri,
+        guildId: guild.id,
+        permissions: '268454915',
+      });
+      const state = encodeURIComponent(new URL(install.body.url as string).searchParams.get('state') ?? '');
+      const before = await serverCount();
+      expect((await fetch(`${h.redirectUri}?code=${code}&state=${state}`)).status).toBe(400);
+      expect(await serverCount()).toBe(before);
     });
 
     it('connects the server named in Discord’s token response, ignoring a guild_id from the browser', async () => {

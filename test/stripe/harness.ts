@@ -126,7 +126,7 @@ export async function startCheckout(
 }
 
 /** Waits until every webhook was delivered and every stored Stripe event processed. */
-export async function settle(w: StripeWorld): Promise<void> {
+export async function settle(w: Pick<StripeWorld, 't' | 'ls'>): Promise<void> {
   await w.ls.flushDeliveries();
   await eventually(
     async () => {

@@ -215,3 +215,4 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
     },
   };
 }
+export { signPayload } from './webhooks.js';

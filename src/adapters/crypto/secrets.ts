@@ -16,6 +16,11 @@ export class Secrets {
     this.signingKey = createHmac('sha256', key).update('rolegate-signing').digest();
   }
 
+  /** A key for one purpose (cookie signing, …), derived so no two uses share the encryption key. */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update(`rolegate-${purpose}`).digest();
+  }
+
   /** `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */
   encrypt(plain: string): string {
     const iv = randomBytes(12);

@@ -10,6 +10,7 @@ import * as m001 from './migrations/001_initial.js';
 import * as m005 from './migrations/005_discord_ux.js';
 import * as m006 from './migrations/006_stripe.js';
 import * as m007 from './migrations/007_reconcile.js';
+import * as m008 from './migrations/008_buyer_links.js';
 import * as m009 from './migrations/009_hardening.js';
 import * as m010 from './migrations/010_revoke_billing.js';
 
@@ -66,6 +67,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '005_discord_ux': (dialect) => ({ up: (db) => m005.up(db, dialect) }),
   '006_stripe': (dialect) => ({ up: (db) => m006.up(db, dialect) }),
   '007_reconcile': (dialect) => ({ up: (db) => m007.up(db, dialect) }),
+  '008_buyer_links': (dialect) => ({ up: (db) => m008.up(db, dialect) }),
   '009_hardening': (dialect) => ({ up: (db) => m009.up(db, dialect) }),
   '010_revoke_billing': (dialect) => ({ up: (db) => m010.up(db, dialect) }),
 };

@@ -29,6 +29,8 @@ export interface Database {
   grant_payment_intents: GrantPaymentIntentsTable;
   stripe_object_syncs: StripeObjectSyncsTable;
   stripe_catalog_claims: StripeCatalogClaimsTable;
+  buyer_tokens: BuyerTokensTable;
+  oauth_states: OAuthStatesTable;
 }
 
 export interface ServersTable {
@@ -349,4 +351,35 @@ export interface StripeCatalogClaimsTable {
   holder: string;
   /** Epoch ms after which another process may take the claim over (its holder died). */
   claimed_until: number;
+}
+
+/** A single-use link emailed to a buyer (migration 008); only the token's SHA-256 is stored. */
+export interface BuyerTokensTable {
+  /** `btk_…` */
+  id: string;
+  /** `sign_in` | `connect` */
+  purpose: string;
+  customer_id: string;
+  /** The purchase a Connect Discord link was sent for; null for a customer-wide link. */
+  grant_id: string | null;
+  /** The offer a sign-in link was asked from. */
+  entitlement_id: string | null;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  /** When the link was used; a used link never works again. */
+  used_at: number | null;
+}
+
+/** The `state` of an OAuth round trip Rolegate started (migration 008): consumed once by its callback. */
+export interface OAuthStatesTable {
+  /** SHA-256 hex of the state sent to Discord. */
+  state_hash: string;
+  /** `bot_install` */
+  purpose: string;
+  /** Who asked: `person:key_…` (an API key); a dashboard session later. */
+  actor: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }

@@ -205,12 +205,16 @@ export class StripeClient implements StripePort {
       const params: Stripe.Checkout.SessionCreateParams = {
         mode: input.mode,
         line_items: [{ price: input.priceId, quantity: 1 }],
-        customer: input.customerId,
         client_reference_id: input.clientReferenceId,
         metadata: input.metadata,
         success_url: input.successUrl,
         cancel_url: input.cancelUrl,
       };
+      if ('stripeCustomerId' in input.customer) params.customer = input.customer.stripeCustomerId;
+      else {
+        if (input.customer.email) params.customer_email = input.customer.email;
+        if (input.mode === 'payment') params.customer_creation = 'always';
+      }
       if (input.mode === 'subscription') {
         params.subscription_data = {
           metadata: input.metadata,
@@ -243,6 +247,21 @@ export class StripeClient implements StripePort {
     });
   }
 
+  expireCheckoutSession(id: string, idempotencyKey?: string): Promise<'expired' | 'complete'> {
+    return call(async () => {
+      try {
+        const s = await this.sdk.checkout.sessions.expire(id, {}, idempotencyKey ? { idempotencyKey } : {});
+        return s.status === 'complete' ? 'complete' : 'expired';
+      } catch (err) {
+        // Only an open session can be expired: a 400 means it is already complete or expired.
+        if (!(err instanceof Stripe.errors.StripeInvalidRequestError) || err.statusCode !== 400) throw err;
+        const s = await this.sdk.checkout.sessions.retrieve(id);
+        if (s.status === 'open') throw err;
+        return s.status === 'complete' ? 'complete' : 'expired';
+      }
+    });
+  }
+
   retrieveSubscription(id: string): Promise<SubscriptionSnapshot> {
     return call(async () => subscriptionSnapshot(await this.sdk.subscriptions.retrieve(id)));
   }
@@ -261,12 +280,6 @@ export class StripeClient implements StripePort {
         await this.sdk.subscriptions.update(id, { cancel_at_period_end: true }, { idempotencyKey }),
       ),
     );
-  }
-
-  expireCheckoutSession(id: string, idempotencyKey: string): Promise<void> {
-    return call(async () => {
-      await this.sdk.checkout.sessions.expire(id, {}, { idempotencyKey });
-    });
   }
 
   retrieveInvoice(id: string): Promise<InvoiceSnapshot> {

@@ -40,7 +40,12 @@ export interface StripePriceSnapshot {
 export interface CheckoutSessionInput {
   mode: 'payment' | 'subscription';
   priceId: string;
-  customerId: string;
+  /**
+   * The buyer's Stripe customer, or, for a buyer who has none yet, the email Checkout fills in and
+   * the instruction to create the customer when they pay (`customer_creation: always` in payment
+   * mode; subscription mode always creates one). No Stripe customer exists for a buyer who never pays.
+   */
+  customer: { stripeCustomerId: string } | { email: string | null };
   /** Rolegate's grant id: maps the session back to the grant. */
   clientReferenceId: string;
   /** Copied onto the session, and onto the subscription or payment intent. */
@@ -135,6 +140,11 @@ export interface StripePort {
     idempotencyKey: string,
   ): Promise<{ id: string; url: string }>;
   retrieveCheckoutSession(id: string): Promise<CheckoutSessionSnapshot>;
+  /**
+   * Expires an open session so it can no longer be paid, and returns the session's status after:
+   * `expired`, or `complete` when the buyer paid (or started a delayed payment) before it could be expired.
+   */
+  expireCheckoutSession(id: string, idempotencyKey?: string): Promise<'expired' | 'complete'>;
   retrieveSubscription(id: string): Promise<SubscriptionSnapshot>;
   /**
    * Cancels a subscription at once, with `prorate=false` and `invoice_now=false`: no credit for the
@@ -143,8 +153,6 @@ export interface StripePort {
   cancelSubscription(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
   /** Sets `cancel_at_period_end`: the buyer is not charged again and keeps the period already paid. */
   cancelSubscriptionAtPeriodEnd(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
-  /** Expires an open Checkout Session, so it can no longer be paid. */
-  expireCheckoutSession(id: string, idempotencyKey: string): Promise<void>;
   retrieveInvoice(id: string): Promise<InvoiceSnapshot>;
   retrieveCharge(id: string): Promise<ChargeSnapshot>;
   retrieveDispute(id: string): Promise<DisputeSnapshot>;

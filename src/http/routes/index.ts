@@ -11,6 +11,7 @@ import { registerServerRoutes } from './servers.js';
 import { registerInteractionRoutes } from './interactions.js';
 import { registerDiscordLinkRoutes } from './discord-link.js';
 import { registerRolesChannelRoutes } from './roles-channel.js';
+import { registerBuyerRoutes } from './buyer.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -25,4 +26,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerInteractionRoutes(app, ctx);
   registerDiscordLinkRoutes(app, ctx);
   registerRolesChannelRoutes(app, ctx);
+  registerBuyerRoutes(app, ctx);
 }

@@ -145,13 +145,13 @@ export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
         response: { 200: z.object({ url: z.string() }) },
       },
     },
-    async (request) => ({ url: botInstallUrl(ctx, personCause(request)) }),
+    async (request) => ({ url: await botInstallUrl(ctx, personCause(request)) }),
   );
 
   r.get(
     '/discord/install',
     { config: auth, schema: { tags, summary: 'Redirect to Discord to install the bot' } },
-    async (request, reply) => reply.redirect(botInstallUrl(ctx, personCause(request)), 302),
+    async (request, reply) => reply.redirect(await botInstallUrl(ctx, personCause(request)), 302),
   );
 
   r.get(

@@ -1,0 +1,93 @@
+import { AppError } from '../../core/errors.js';
+import { createCheckout, heldGrant, offerFor, portalForCustomer } from '../checkout.js';
+import type { AppContext } from '../context.js';
+import { loadCustomer } from '../customers.js';
+import type { CheckoutLink } from '../ports.js';
+import { beginLink, CONNECT_LINK_PAGE_TTL_MS, mintConnectToken, type LinkStart } from './connect.js';
+import type { BuyerSession } from './sign-in.js';
+
+/**
+ * What a buyer signed in by their emailed link may do in that browser: see their purchases and
+ * which Discord account gets the roles, open the billing portal, continue to a fresh checkout, and
+ * connect (another) Discord account. Nothing here trusts more than the session names.
+ */
+
+export interface BuyerOverview {
+  email: string | null;
+  discordUsername: string | null;
+  discordUserId: string | null;
+  hasBilling: boolean;
+  /** The offer the sign-in link was asked from, when it is still for sale or held. */
+  offer: { id: string; name: string; held: boolean } | null;
+  purchases: { name: string; status: string; active: boolean }[];
+}
+
+async function offerOf(ctx: AppContext, session: BuyerSession) {
+  if (!session.entitlementId) return null;
+  const held = await heldGrant(ctx, session.customerId, session.entitlementId);
+  try {
+    const { entitlement } = await offerFor(ctx, session.entitlementId);
+    return { id: entitlement.id, name: entitlement.name, held: held !== undefined };
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return null;
+  }
+}
+
+export async function buyerOverview(ctx: AppContext, session: BuyerSession): Promise<BuyerOverview> {
+  const db = ctx.db.kysely;
+  const customer = await loadCustomer(db, session.customerId);
+  const link = await db
+    .selectFrom('discord_links')
+    .select('username')
+    .where('customer_id', '=', customer.id)
+    .executeTakeFirst();
+  const purchases = await db
+    .selectFrom('grants')
+    .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
+    .select(['entitlements.name', 'grants.status', 'grants.active'])
+    .where('grants.customer_id', '=', customer.id)
+    .where((eb) => eb.or([eb('grants.active', '=', 1), eb('grants.delivered_at', 'is not', null)]))
+    .orderBy('grants.id', 'desc')
+    .limit(50)
+    .execute();
+  return {
+    email: customer.email,
+    discordUsername: link?.username ?? null,
+    discordUserId: customer.discord_user_id,
+    hasBilling: customer.stripe_customer_id !== null,
+    offer: await offerOf(ctx, session),
+    purchases: purchases.map((p) => ({ name: p.name, status: p.status, active: p.active === 1 })),
+  };
+}
+
+/** The billing portal of the signed-in buyer; back to their page when done. */
+export async function buyerPortal(ctx: AppContext, session: BuyerSession): Promise<string> {
+  const customer = await loadCustomer(ctx.db.kysely, session.customerId);
+  if (!customer.stripe_customer_id)
+    throw new AppError('unprocessable', 'There is no billing to manage for this email address yet.');
+  return portalForCustomer(ctx, customer, `${ctx.publicUrl}/buyer`);
+}
+
+/** A fresh checkout for the signed-in buyer (or their portal, when they hold the offer already). */
+export async function buyerCheckout(
+  ctx: AppContext,
+  session: BuyerSession,
+  entitlementId: string,
+): Promise<CheckoutLink> {
+  return createCheckout(ctx, {
+    entitlementId,
+    customerId: session.customerId,
+    returnUrl: `${ctx.publicUrl}/buyer`,
+  });
+}
+
+/** Connect Discord from the signed-in browser: a short-lived single-use link, opened at once. */
+export async function buyerConnect(ctx: AppContext, session: BuyerSession): Promise<LinkStart> {
+  const token = await mintConnectToken(ctx, {
+    customerId: session.customerId,
+    grantId: null,
+    ttlMs: CONNECT_LINK_PAGE_TTL_MS,
+  });
+  return beginLink(ctx, token);
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { escapeHtml } from '../../core/html.js';
+import { inTransaction, type AppContext } from '../context.js';
+import {
+  buyerTokenState,
+  consumeBuyerToken,
+  countBuyerTokensSince,
+  deleteBuyerToken,
+  findBuyerToken,
+  mintBuyerToken,
+  type BuyerTokenState,
+} from './tokens.js';
+
+/**
+ * Email sign-in for buyers (decision 0007). Someone typed a known buyer's email into an offer form:
+ * we cannot tell the buyer from anyone else, so instead of their portal or session the buyer gets a
+ * single-use link by email, and the browser that opens it may manage the purchase for an hour.
+ */
+
+export const BUYER_SIGN_IN_JOB = 'buyer.send_sign_in';
+/** How long an emailed sign-in link works. */
+export const SIGN_IN_LINK_TTL_MS = 45 * 60_000;
+/** At most this many sign-in emails per customer per hour, whoever asks: the form cannot flood an inbox. */
+export const SIGN_IN_LINKS_PER_HOUR = 3;
+/** How long a browser stays signed in after using the link. */
+export const BUYER_SESSION_TTL_MS = 60 * 60_000;
+
+const signInPayload = z.object({ customerId: z.string(), entitlementId: z.string().nullable() });
+
+/** Queues the sign-in email (a burst of requests while one is queued sends one email). */
+export async function requestSignInLink(
+  ctx: AppContext,
+  customerId: string,
+  entitlementId: string | null,
+): Promise<void> {
+  await inTransaction(ctx, (tx) =>
+    tx.enqueue({
+      kind: BUYER_SIGN_IN_JOB,
+      payload: { customerId, entitlementId },
+      dedupeKey: `sign-in:${customerId}`,
+    }),
+  );
+}
+
+export function renderSignInEmail(input: { offerName: string | null; url: string }) {
+  const what = input.offerName ? `buy or manage ${input.offerName}` : 'manage your purchases';
+  const subject = input.offerName ? `Your link to ${input.offerName}` : 'Your sign-in link';
+  const text = [
+    `Someone (we hope you) asked to ${what} with this email address.`,
+    '',
+    'Open this link to continue. It works once, for 45 minutes:',
+    input.url,
+    '',
+    'If it was not you, ignore this email: nothing changes without this link.',
+  ].join('\n');
+  const html =
+    `<p>Someone (we hope you) asked to ${escapeHtml(what)} with this email address.</p>` +
+    `<p><a href="${escapeHtml(input.url)}">Continue</a> (the link works once, for 45 minutes).</p>` +
+    '<p>If it was not you, ignore this email: nothing changes without this link.</p>';
+  return { subject, text, html };
+}
+
+/** The job: mint a link and email it to the customer, unless the hourly limit is reached. */
+export async function sendSignInLink(ctx: AppContext, payload: unknown): Promise<void> {
+  const { customerId, entitlementId } = signInPayload.parse(payload);
+  const db = ctx.db.kysely;
+  const customer = await db
+    .selectFrom('customers')
+    .select(['id', 'email'])
+    .where('id', '=', customerId)
+    .executeTakeFirst();
+  if (!customer?.email) return;
+  const now = ctx.clock.now();
+  if ((await countBuyerTokensSince(db, customerId, 'sign_in', now - 3_600_000)) >= SIGN_IN_LINKS_PER_HOUR) {
+    ctx.log.info({ customerId }, 'sign-in link not sent: hourly limit for this customer reached');
+    return;
+  }
+  const offer = entitlementId
+    ? await db.selectFrom('entitlements').select('name').where('id', '=', entitlementId).executeTakeFirst()
+    : undefined;
+  const { token, row } = await mintBuyerToken(db, {
+    purpose: 'sign_in',
+    customerId,
+    entitlementId: offer ? entitlementId : null,
+    ttlMs: SIGN_IN_LINK_TTL_MS,
+    now,
+  });
+  const mail = renderSignInEmail({
+    offerName: offer?.name ?? null,
+    url: `${ctx.publicUrl}/buyer/sign-in?token=${token}`,
+  });
+  try {
+    await ctx.ports.mail.send({ to: customer.email, ...mail });
+  } catch (err) {
+    // Unsent, the link must not count against the limit nor linger: the job retries with a new one.
+    await deleteBuyerToken(db, row.id);
+    throw err;
+  }
+}
+
+/** What an opened sign-in link is, before the buyer confirms (opening it changes nothing). */
+export async function signInLinkState(ctx: AppContext, token: string): Promise<BuyerTokenState | 'unknown'> {
+  const row = await findBuyerToken(ctx.db.kysely, 'sign_in', token);
+  return row ? buyerTokenState(row, ctx.clock.now()) : 'unknown';
+}
+
+/** Who a browser is signed in as, and the offer they came from. */
+export interface BuyerSession {
+  customerId: string;
+  entitlementId: string | null;
+  expiresAt: number;
+}
+
+/** Uses the link (once, atomically): the session the confirming browser gets, or null. */
+export async function signInWithLink(ctx: AppContext, token: string): Promise<BuyerSession | null> {
+  const row = await findBuyerToken(ctx.db.kysely, 'sign_in', token);
+  const now = ctx.clock.now();
+  if (!row || !(await consumeBuyerToken(ctx.db.kysely, row.id, now))) return null;
+  return {
+    customerId: row.customer_id,
+    entitlementId: row.entitlement_id,
+    expiresAt: now + BUYER_SESSION_TTL_MS,
+  };
+}
