@@ -102,7 +102,7 @@ for (const dialect of backends) {
           expect(res.status).toBe(303);
         }
         const before = await customersEverywhere(w);
-        expect(before).toEqual({ rolegate: 3, stripe: 3, sessions: 3 });
+        expect(before).toEqual({ rolegate: 3, stripe: 0, sessions: 3 });
         await expectRateLimited(await postOffer(w, 'buyer3@example.com'));
         expect(await customersEverywhere(w)).toEqual(before);
       });
