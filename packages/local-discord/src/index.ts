@@ -37,6 +37,7 @@ import { Router } from './router.js';
 import { channelJson, guildJson, memberJson, roleJson, sortedRoles, userJson } from './serialize.js';
 import { LocalDiscordServer, type RequestLogEntry } from './server.js';
 import { memberPageRoutes } from './member-page.js';
+import { basePermissions } from './hierarchy.js';
 import { DiscordState, type NewRole } from './state.js';
 import { channelRoutes } from './routes/channels.js';
 import { commandRoutes } from './routes/commands.js';
@@ -96,6 +97,19 @@ export interface StartLocalDiscordOptions {
   port?: number;
 }
 
+export interface PopulateGuildInput {
+  count: number;
+  usernamePrefix?: string;
+  rolesOf?: (index: number) => readonly string[];
+}
+
+/** The members a bulk load created, without holding a million strings. */
+export interface PopulatedMembers {
+  readonly count: number;
+  /** The id of the `index`-th new member (0-based); ids grow with the index. */
+  userIdAt(index: number): string;
+}
+
 export interface SandboxGuild {
   id: string;
   name: string;
@@ -149,6 +163,13 @@ export interface LocalDiscord {
   /** Adds the member (or adds roles to an existing one). */
   addMember(guildId: string, userId: string, roleIds?: readonly string[]): APIGuildMember;
   removeMember(guildId: string, userId: string): void;
+  /**
+   * A bulk load for big-guild benchmarks: `count` new users, already members, named
+   * `${usernamePrefix}0…` (default "member"), with the roles `rolesOf(i)` returns (default none;
+   * return the same few arrays, they are interned). Silent: no gateway events. Stored compactly,
+   * a million members cost tens of MB.
+   */
+  populateGuild(guildId: string, input: PopulateGuildInput): PopulatedMembers;
   getMember(guildId: string, userId: string): APIGuildMember | null;
   setMemberRoles(guildId: string, userId: string, roleIds: readonly string[]): void;
   /** Bans (and removes) the user: Add Guild Member then answers 40007. */
@@ -281,27 +302,19 @@ export async function startLocalDiscord(options: StartLocalDiscordOptions = {}):
       state.requireUser(userId);
       guildOf(guildId).ownerId = userId;
     },
-    createRole: (guildId, input) => roleJson(state.createRole(guildId, input)),
+    createRole: (guildId, input) => roleJson(state.roles.create(guildId, input)),
     listRoles: (guildId) => sortedRoles(guildOf(guildId)).map(roleJson),
-    setRolePosition: (guildId, roleId, position) => {
-      state.requireRole(guildId, roleId).position = position;
-    },
-    setRolePermissions: (guildId, roleId, permissions) => {
-      state.requireRole(guildId, roleId).permissions = toPermissionBits(permissions);
-    },
-    deleteRole: (guildId, roleId) => state.deleteRole(guildId, roleId),
+    setRolePosition: (guildId, roleId, position) => state.roles.update(guildId, roleId, { position }),
+    setRolePermissions: (guildId, roleId, permissions) =>
+      state.roles.update(guildId, roleId, { permissions: toPermissionBits(permissions) }),
+    deleteRole: (guildId, roleId) => state.roles.delete(guildId, roleId),
     setBotPermissions: (guildId, permissions) => {
       const roleId = guildOf(guildId).botRoleId;
       if (roleId === null) throw new Error(`Local Discord: the bot has no role in ${guildId}`);
-      state.requireRole(guildId, roleId).permissions = toPermissionBits(permissions);
+      state.roles.update(guildId, roleId, { permissions: toPermissionBits(permissions) });
     },
-    setBotRoles: (guildId, roleIds) => {
-      const member = guildOf(guildId).members.get(state.botUser.id);
-      if (!member) throw new Error(`Local Discord: the bot is not in ${guildId}`);
-      for (const roleId of roleIds) state.requireRole(guildId, roleId);
-      member.roleIds = [...new Set(roleIds)];
-    },
-    botPermissions: (guildId) => state.basePermissions(guildOf(guildId), state.botUser.id).toString(),
+    setBotRoles: (guildId, roleIds) => state.setMemberRoles(guildId, state.botUser.id, roleIds),
+    botPermissions: (guildId) => basePermissions(guildOf(guildId), state.botUser.id).toString(),
     addBot: (guildId, permissions = DEFAULT_BOT_PERMISSIONS) => state.addBot(guildId, permissions),
     removeBot: (guildId) => state.removeBot(guildId),
     createUser: (input) => userJson(state.createUser(input)),
@@ -311,27 +324,32 @@ export async function startLocalDiscord(options: StartLocalDiscordOptions = {}):
     },
     addMember: (guildId, userId, roleIds = []) =>
       memberJson(state, state.addMember(guildId, userId, roleIds)),
+    populateGuild: (guildId, input) => {
+      const { count, usernamePrefix = 'member', rolesOf = () => [] } = input;
+      const firstSlot = state.populateGuild(guildId, count, usernamePrefix, rolesOf);
+      return {
+        count,
+        userIdAt: (index) => {
+          if (!Number.isInteger(index) || index < 0 || index >= count)
+            throw new RangeError(`no member ${index}`);
+          return state.users.idAt(firstSlot + index);
+        },
+      };
+    },
     removeMember: (guildId, userId) => {
-      guildOf(guildId).members.delete(userId);
+      state.removeMember(guildId, userId);
     },
     getMember: (guildId, userId) => {
       const member = guildOf(guildId).members.get(userId);
       return member ? memberJson(state, member) : null;
     },
-    setMemberRoles: (guildId, userId, roleIds) => {
-      const member = guildOf(guildId).members.get(userId);
-      if (!member) throw new Error(`Local Discord: ${userId} is not a member of ${guildId}`);
-      for (const roleId of roleIds) state.requireRole(guildId, roleId);
-      member.roleIds = [...new Set(roleIds)];
-    },
+    setMemberRoles: (guildId, userId, roleIds) => state.setMemberRoles(guildId, userId, roleIds),
     banUser: (guildId, userId) => state.banUser(guildId, userId),
     unbanUser: (guildId, userId) => {
       guildOf(guildId).bans.delete(userId);
     },
     setUserGuildCount: (userId, count) => state.setUserGuildCount(userId, count),
-    setDmsClosed: (userId, closed) => {
-      state.requireUser(userId).dmsClosed = closed;
-    },
+    setDmsClosed: (userId, closed) => state.setDmsClosed(userId, closed),
     setMembersIntent: (enabled) => {
       state.membersIntent = enabled;
     },
