@@ -1,5 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { WorldEvents } from './events.js';
+import type { PrivilegedIntent } from './gateway/protocol.js';
 import { MemberTable, type MemberRecord } from './member-table.js';
 import {
   DEFAULT_BOT_PERMISSIONS,
@@ -56,7 +57,18 @@ export class DiscordState {
   private readonly dmChannelByUser = new Map<string, string>();
   readonly ids: SnowflakeFactory;
   readonly botUser: UserRecord;
-  membersIntent = true;
+  /** Privileged intents switched on for the application (the developer portal's toggles). */
+  readonly privilegedIntents = new Set<PrivilegedIntent>(['GuildMembers']);
+
+  /** GUILD_MEMBERS: gates List Guild Members (403/50001 without it) and identify (4014). */
+  get membersIntent(): boolean {
+    return this.privilegedIntents.has('GuildMembers');
+  }
+
+  set membersIntent(enabled: boolean) {
+    if (enabled) this.privilegedIntents.add('GuildMembers');
+    else this.privilegedIntents.delete('GuildMembers');
+  }
 
   constructor(
     readonly now: () => number,
