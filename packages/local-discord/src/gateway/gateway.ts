@@ -259,6 +259,8 @@ export class LocalGateway implements ConnectionHandlers {
   }
 
   private dispatch(change: WorldChange): void {
+    // Building payloads costs more than the change itself (a bulk load of members one by one).
+    if (this.live.size === 0) return;
     const planned = dispatchesFor(this.world, change);
     if (planned.length === 0) return;
     for (const session of [...this.live.values()]) {
