@@ -5,9 +5,6 @@ import { SnowflakeFactory } from '../src/snowflake.js';
 import { startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h.discord.close();
-});
 
 /** Every member of the guild through List Guild Members, 1,000 a page, as a reconcile reads them. */
 async function listAll(guildId: string): Promise<APIGuildMember[]> {
@@ -22,6 +19,10 @@ async function listAll(guildId: string): Promise<APIGuildMember[]> {
 }
 
 describe('a big guild', () => {
+  afterEach(async () => {
+    await h.discord.close();
+  });
+
   it('populateGuild adds members in bulk, silently, with generated names and shared role lists', async () => {
     h = await startHarness();
     const guild = h.discord.createGuild({ name: 'Big' });
@@ -99,7 +100,7 @@ describe('snowflakes', () => {
     const frozen = new SnowflakeFactory(() => Date.UTC(2026, 0, 1));
     let previous = -1n;
     for (let i = 0; i <= 0x400000; i += 1) {
-      const id = frozen.nextBigInt();
+      const id = BigInt(frozen.next());
       if (id <= previous) throw new Error(`id ${i} did not grow: ${id} after ${previous}`);
       previous = id;
     }
