@@ -104,11 +104,7 @@ function buildWorld(options: StartLocalDiscordOptions): World {
   };
 }
 
-export async function startLocalDiscord(options: StartLocalDiscordOptions = {}): Promise<LocalDiscord> {
-  const world = buildWorld(options);
-  const { state, interactions: hub, commands } = world;
-  const accounting = new RequestAccounting(wallClock);
-  const gateway = new LocalGateway(world, options.gateway);
+function routerOf(world: World, gateway: LocalGateway, accounting: RequestAccounting): Router {
   const router = new Router();
   router.add(
     ...userRoutes(world),
@@ -124,6 +120,15 @@ export async function startLocalDiscord(options: StartLocalDiscordOptions = {}):
     ...controlRoutes(gateway, accounting),
     ...memberPageRoutes(world),
   );
+  return router;
+}
+
+export async function startLocalDiscord(options: StartLocalDiscordOptions = {}): Promise<LocalDiscord> {
+  const world = buildWorld(options);
+  const { state, interactions: hub, commands } = world;
+  const accounting = new RequestAccounting(wallClock);
+  const gateway = new LocalGateway(world, options.gateway);
+  const router = routerOf(world, gateway, accounting);
   const limiter = new RateLimiter(
     options.globalRateLimitPerSecond ?? 50,
     { ...DEFAULT_ROUTE_LIMITS, ...options.routeLimits },

@@ -47,6 +47,11 @@ export type WorldControl = Pick<
 >;
 
 export function worldControl(world: World): WorldControl {
+  return { ...guildControl(world), ...memberControl(world) };
+}
+
+/** Guilds, roles and the bot. */
+function guildControl(world: World) {
   const { state } = world;
   const guildOf = (guildId: string) => state.requireGuild(guildId);
   const sandboxGuild = (guildId: string): SandboxGuild => {
@@ -59,12 +64,6 @@ export function worldControl(world: World): WorldControl {
       botRoleId: guild.botRoleId,
       systemChannelId: guild.systemChannelId,
     };
-  };
-  const messagesOf = (channelId: string | undefined): APIMessage[] =>
-    channelId === undefined ? [] : [...(state.channels.get(channelId)?.messages.values() ?? [])];
-  const requireMembership = (guildId: string, userId: string) => {
-    if (!guildOf(guildId).members.has(userId))
-      throw new Error(`Local Discord: ${userId} is not a member of ${guildId}`);
   };
 
   return {
@@ -94,6 +93,22 @@ export function worldControl(world: World): WorldControl {
     botPermissions: (guildId) => basePermissions(guildOf(guildId), state.botUser.id).toString(),
     addBot: (guildId, permissions = DEFAULT_BOT_PERMISSIONS) => state.addBot(guildId, permissions),
     removeBot: (guildId) => state.removeBot(guildId),
+    createChannel: (guildId, channelName) => channelJson(state, state.createChannel(guildId, channelName)),
+  } satisfies Partial<WorldControl>;
+}
+
+/** Users, members, intents, messages and the change feed. */
+function memberControl(world: World) {
+  const { state } = world;
+  const guildOf = (guildId: string) => state.requireGuild(guildId);
+  const messagesOf = (channelId: string | undefined): APIMessage[] =>
+    channelId === undefined ? [] : [...(state.channels.get(channelId)?.messages.values() ?? [])];
+  const requireMembership = (guildId: string, userId: string) => {
+    if (!guildOf(guildId).members.has(userId))
+      throw new Error(`Local Discord: ${userId} is not a member of ${guildId}`);
+  };
+
+  return {
     createUser: (input) => userJson(state.createUser(input)),
     getUser: (userId) => {
       const user = state.users.get(userId);
@@ -151,9 +166,8 @@ export function worldControl(world: World): WorldControl {
       if (enabled) state.privilegedIntents.add(intent);
       else state.privilegedIntents.delete(intent);
     },
-    createChannel: (guildId, channelName) => channelJson(state, state.createChannel(guildId, channelName)),
     channelMessages: (channelId) => messagesOf(channelId),
     dmMessages: (userId) => messagesOf(state.dmChannelIdOf(userId)),
     onWorldChange: (listener) => state.events.on(listener),
-  };
+  } satisfies Partial<WorldControl>;
 }

@@ -35,107 +35,98 @@ export interface PlannedDispatch {
   payload(session: GatewaySession): unknown;
 }
 
+/** A dispatch every session with `intent` gets, the same payload for all. */
+function planned(
+  t: GatewayDispatchEvents,
+  guildId: string,
+  intent: GatewayIntentBits,
+  d: unknown,
+  extra: Partial<Pick<PlannedDispatch, 'aboutBot' | 'botJustLeft' | 'payload'>> = {},
+): PlannedDispatch {
+  return { t, guildId, intent, aboutBot: false, botJustLeft: false, payload: () => d, ...extra };
+}
+
 /** What a world change means on the gateway (docs: events/gateway-events). */
 export function dispatchesFor(world: World, change: WorldChange): PlannedDispatch[] {
   const { state } = world;
-  const base = { aboutBot: false, botJustLeft: false };
   switch (change.kind) {
     case 'memberAdded':
-    case 'memberUpdated': {
-      const guild = state.guilds.get(change.guildId);
-      const member = guild?.members.get(change.userId);
-      if (!member) return [];
-      // memberJson always sets avatar and banner (null), which the update's type requires.
-      const d: GatewayGuildMemberAddDispatchData & GatewayGuildMemberUpdateDispatchData = {
-        ...memberJson(state, member),
-        avatar: null,
-        banner: null,
-        guild_id: change.guildId,
-      };
-      const t =
-        change.kind === 'memberAdded'
-          ? GatewayDispatchEvents.GuildMemberAdd
-          : GatewayDispatchEvents.GuildMemberUpdate;
-      const aboutBot = change.kind === 'memberUpdated' && change.userId === state.botUser.id;
-      return [
-        {
-          ...base,
-          t,
-          guildId: change.guildId,
-          intent: GatewayIntentBits.GuildMembers,
-          aboutBot,
-          payload: () => d,
-        },
-      ];
-    }
+    case 'memberUpdated':
+      return memberDispatch(world, change);
     case 'memberRemoved': {
       const d: GatewayGuildMemberRemoveDispatchData = {
         guild_id: change.guildId,
         user: userJson(state.requireUser(change.userId)),
       };
       return [
-        {
-          ...base,
-          t: GatewayDispatchEvents.GuildMemberRemove,
-          guildId: change.guildId,
-          intent: GatewayIntentBits.GuildMembers,
-          payload: () => d,
-        },
+        planned(GatewayDispatchEvents.GuildMemberRemove, change.guildId, GatewayIntentBits.GuildMembers, d),
       ];
     }
     case 'roleCreated':
-    case 'roleUpdated': {
-      const role = state.guilds.get(change.guildId)?.roles.get(change.roleId);
-      if (!role) return [];
-      const d: GatewayGuildRoleModifyDispatchData = { guild_id: change.guildId, role: roleJson(role) };
-      const t =
-        change.kind === 'roleCreated'
-          ? GatewayDispatchEvents.GuildRoleCreate
-          : GatewayDispatchEvents.GuildRoleUpdate;
-      return [{ ...base, t, guildId: change.guildId, intent: GatewayIntentBits.Guilds, payload: () => d }];
-    }
+    case 'roleUpdated':
+      return roleDispatch(world, change);
     case 'roleDeleted': {
       const d: GatewayGuildRoleDeleteDispatchData = { guild_id: change.guildId, role_id: change.roleId };
-      return [
-        {
-          ...base,
-          t: GatewayDispatchEvents.GuildRoleDelete,
-          guildId: change.guildId,
-          intent: GatewayIntentBits.Guilds,
-          payload: () => d,
-        },
-      ];
+      return [planned(GatewayDispatchEvents.GuildRoleDelete, change.guildId, GatewayIntentBits.Guilds, d)];
     }
     case 'botJoined': {
       const guild = state.requireGuild(change.guildId);
+      const payload = (session: GatewaySession) => guildCreatePayload(world, guild, session);
       return [
-        {
-          ...base,
-          t: GatewayDispatchEvents.GuildCreate,
-          guildId: guild.id,
-          intent: GatewayIntentBits.Guilds,
-          payload: (session) => guildCreatePayload(world, guild, session),
-        },
+        planned(GatewayDispatchEvents.GuildCreate, guild.id, GatewayIntentBits.Guilds, null, { payload }),
       ];
     }
     case 'botRemoved': {
       // Removed, not an outage: Discord sends only the id (`unavailable` absent; discord-api-docs#714).
       const d: GatewayGuildDeleteDispatchData = { id: change.guildId };
       return [
-        {
-          ...base,
-          t: GatewayDispatchEvents.GuildDelete,
-          guildId: change.guildId,
-          intent: GatewayIntentBits.Guilds,
+        planned(GatewayDispatchEvents.GuildDelete, change.guildId, GatewayIntentBits.Guilds, d, {
           botJustLeft: true,
-          payload: () => d,
-        },
+        }),
       ];
     }
     case 'messagesChanged':
       // MESSAGE_* events need the message intents; nothing Rolegate listens to. Not emulated.
       return [];
   }
+}
+
+function memberDispatch(
+  world: World,
+  change: Extract<WorldChange, { kind: 'memberAdded' | 'memberUpdated' }>,
+): PlannedDispatch[] {
+  const { state } = world;
+  const member = state.guilds.get(change.guildId)?.members.get(change.userId);
+  if (!member) return [];
+  // memberJson always sets avatar and banner (null), which the update's type requires.
+  const d: GatewayGuildMemberAddDispatchData & GatewayGuildMemberUpdateDispatchData = {
+    ...memberJson(state, member),
+    avatar: null,
+    banner: null,
+    guild_id: change.guildId,
+  };
+  if (change.kind === 'memberAdded')
+    return [planned(GatewayDispatchEvents.GuildMemberAdd, change.guildId, GatewayIntentBits.GuildMembers, d)];
+  const aboutBot = change.userId === state.botUser.id;
+  return [
+    planned(GatewayDispatchEvents.GuildMemberUpdate, change.guildId, GatewayIntentBits.GuildMembers, d, {
+      aboutBot,
+    }),
+  ];
+}
+
+function roleDispatch(
+  world: World,
+  change: Extract<WorldChange, { kind: 'roleCreated' | 'roleUpdated' }>,
+): PlannedDispatch[] {
+  const role = world.state.guilds.get(change.guildId)?.roles.get(change.roleId);
+  if (!role) return [];
+  const d: GatewayGuildRoleModifyDispatchData = { guild_id: change.guildId, role: roleJson(role) };
+  const t =
+    change.kind === 'roleCreated'
+      ? GatewayDispatchEvents.GuildRoleCreate
+      : GatewayDispatchEvents.GuildRoleUpdate;
+  return [planned(t, change.guildId, GatewayIntentBits.Guilds, d)];
 }
 
 /** Whether this session gets the dispatch: its shard, its intents, and the bot still in the guild. */
