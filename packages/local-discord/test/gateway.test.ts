@@ -243,6 +243,20 @@ describe('resume, reconnect and invalid sessions', () => {
     expect(discord.gateway.identifyCount).toBe(2);
   });
 
+  it('op 9 Invalid Session (resumable): the client resumes the same session on the same connection', async () => {
+    await start();
+    shop(discord);
+    const client = await connected();
+    const sessionBefore = discord.gateway.sessions()[0]?.sessionId;
+    const resumed = client.next(WebSocketShardEvents.Resumed);
+    expect(discord.gateway.invalidateSessions(true)).toBe(1);
+    await resumed;
+    expect(discord.gateway.sessions()).toEqual([
+      expect.objectContaining({ sessionId: sessionBefore, connected: true }),
+    ]);
+    expect(discord.gateway.identifyCount).toBe(1);
+  });
+
   it('a resume older than what the session kept is refused with op 9; the client starts over', async () => {
     await start({ gateway: { replayLimit: 2 } });
     const { guildId, userId, roleId } = shop(discord);

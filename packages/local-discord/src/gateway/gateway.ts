@@ -136,14 +136,18 @@ export class LocalGateway implements ConnectionHandlers {
     return this.forEachConnection((connection) => connection.close(code, reason));
   }
 
-  /** op 9 to every connected session; unless resumable, the sessions are forgotten. */
+  /**
+   * op 9 to every connected session. The connection stays open but is no longer authenticated: the
+   * client resumes on it (`resumable`) or identifies again; unless resumable, the session is gone.
+   */
   invalidateSessions(resumable = false): number {
     return this.forEachConnected((connection) => {
       const session = connection.session;
-      if (!resumable && session) {
-        this.live.delete(session.id);
+      if (session) {
         session.connection = null;
+        session.disconnectedAt = Date.now();
         connection.session = null;
+        if (!resumable) this.live.delete(session.id);
       }
       connection.send({ op: GatewayOpcodes.InvalidSession, d: resumable });
     });
