@@ -20,6 +20,8 @@ const USAGE = `Usage: local-discord [options]
 export interface LocalDiscordSummary {
   url: string;
   apiBaseUrl: string;
+  /** Where @discordjs/ws connects (it finds it through GET /gateway/bot itself). */
+  gatewayUrl: string;
   applicationId: string;
   botToken: string;
   clientId: string;
@@ -73,6 +75,7 @@ function summarize(discord: LocalDiscord, world: SeededWorld | null): LocalDisco
   return {
     url: discord.url,
     apiBaseUrl: discord.apiBaseUrl,
+    gatewayUrl: discord.gateway.url,
     applicationId: discord.applicationId,
     botToken: discord.botToken,
     clientId: discord.clientId,
@@ -88,6 +91,7 @@ function banner(s: LocalDiscordSummary): string {
     `Local Discord listening on ${s.url}`,
     '',
     `  API base (@discordjs/rest)  ${s.apiBaseUrl}  (version 10)`,
+    `  Gateway (@discordjs/ws)     ${s.gatewayUrl}  (via GET /gateway/bot)`,
     `  Bot token                   ${s.botToken}`,
     `  Application / client id     ${s.applicationId}`,
     `  Client secret               ${s.clientSecret}`,

@@ -62,6 +62,8 @@ export interface RouteReply {
   body?: unknown;
   html?: string;
   headers?: Record<string, string>;
+  /** Takes over the response (server-sent events): called instead of writing a body. */
+  stream?: (res: ServerResponse) => void;
 }
 
 export function param(ctx: RouteContext, name: string): string {
@@ -129,6 +131,11 @@ export function mediaType(header: string | undefined): string {
 export function writeReply(res: ServerResponse, reply: RouteReply): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  if (reply.stream) {
+    res.statusCode = reply.status;
+    reply.stream(res);
+    return;
+  }
   if (reply.status === 204 || (reply.body === undefined && reply.html === undefined)) {
     res.statusCode = reply.status;
     res.end();

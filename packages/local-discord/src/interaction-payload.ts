@@ -1,5 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import type { CommandStore } from './commands.js';
+import { basePermissions } from './hierarchy.js';
 import { buildMessage } from './messages.js';
 import { randomToken } from './oauth-store.js';
 import { channelJson, memberJson, userJson } from './serialize.js';
@@ -96,8 +97,8 @@ function context(
     guild_locale: 'en-US',
     channel_id: channel.id,
     channel: channelJson(state, channel),
-    member: { ...memberJson(state, member), permissions: state.basePermissions(guild, user.id).toString() },
-    app_permissions: state.basePermissions(guild, state.botUser.id).toString(),
+    member: { ...memberJson(state, member), permissions: basePermissions(guild, user.id).toString() },
+    app_permissions: basePermissions(guild, state.botUser.id).toString(),
     authorizing_integration_owners: { '0': guild.id },
     context: 0,
   });

@@ -3,7 +3,7 @@ import { MessageType, type APIMessage } from 'discord-api-types/v10';
 import type { CommandStore } from './commands.js';
 import { DiscordRouteError, apiError } from './errors.js';
 import { MessageFlag, validateMessage } from './message-validation.js';
-import { buildMessage, editMessage, storeMessage } from './messages.js';
+import { buildMessage, deleteMessage, editMessage, storeMessage } from './messages.js';
 import { buildInteractionPayload, type InteractionInput } from './interaction-payload.js';
 import type { DiscordState } from './state.js';
 
@@ -285,7 +285,7 @@ export class InteractionHub {
     if (message === record.original) record.original = null;
     record.followups = record.followups.filter((followup) => followup !== message);
     const channel = this.state.channels.get(message.channel_id);
-    channel?.messages.delete(message.id);
+    if (channel) deleteMessage(this.state, channel, message.id);
   }
 
   private replyMessage(record: InteractionRecord, fields: ReturnType<typeof validateMessage>): APIMessage {
@@ -300,7 +300,8 @@ export class InteractionHub {
     });
     // Ephemeral replies exist only for the person who acted; they never land in the channel.
     const channel = this.state.channels.get(channelId);
-    if (channel && ((fields.flags ?? 0) & MessageFlag.Ephemeral) === 0) storeMessage(channel, message);
+    if (channel && ((fields.flags ?? 0) & MessageFlag.Ephemeral) === 0)
+      storeMessage(this.state, channel, message);
     return message;
   }
 

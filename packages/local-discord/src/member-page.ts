@@ -5,6 +5,7 @@
  * endpoint, exactly as Discord does, and shows the ephemeral reply only that member would see.
  * Plain HTML forms; a few lines of script reload the page when the member's world changes.
  */
+import { createHash } from 'node:crypto';
 import type { APIMessage } from 'discord-api-types/v10';
 import { formBody, type RouteContext, type RouteReply } from './http.js';
 import type { InteractionInput } from './interaction-payload.js';
@@ -32,12 +33,17 @@ interface Selection {
   people: UserRecord[];
 }
 
+/** People listed in the side bar; a benchmark's million generated members are not. */
+const MAX_PEOPLE = 50;
+
 function select(world: World, query: URLSearchParams): Selection {
   const { state } = world;
   const guilds = [...state.guilds.values()];
   const guild = state.guilds.get(query.get('guild') ?? '') ?? guilds[0] ?? null;
-  const people = [...state.users.values()].filter((u) => !u.bot);
-  const user = state.users.get(query.get('user') ?? '') ?? people[0] ?? null;
+  const people = state.users.list((u) => !u.bot, MAX_PEOPLE);
+  const requested = state.users.get(query.get('user') ?? '');
+  if (requested && !people.some((p) => p.id === requested.id)) people.push(requested);
+  const user = requested ?? people[0] ?? null;
   return { guild, user, people };
 }
 
@@ -98,20 +104,12 @@ ${loading ? '<div class="muted">Rolegate is thinking…</div>' : `<div>${markdow
 ${ephemeral ? '<div class="muted">Only you can see this</div>' : ''}</div>`;
 }
 
-function page(title: string, body: string, pollUrl: string | null): string {
+function page(title: string, body: string, followUrl: string | null): string {
   const poll =
-    pollUrl === null
+    followUrl === null
       ? ''
       : `<script>
-let seen = null;
-async function poll() {
-  try {
-    const v = await (await fetch(${JSON.stringify(pollUrl)})).text();
-    if (seen !== null && v !== seen) location.reload();
-    seen = v;
-  } catch {}
-}
-poll(); setInterval(poll, 1500);
+new EventSource(${JSON.stringify(followUrl)}).addEventListener('change', () => location.reload());
 </script>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -138,7 +136,7 @@ a{color:#00a8fc} .muted{color:#949ba4;font-size:.8rem}
 </style></head><body>${body}${poll}</body></html>`;
 }
 
-/** Everything on the page that changes without the person doing anything: poll it, reload on change. */
+/** Everything on the page that changes without the person doing anything: the page reloads when it does. */
 function fingerprint(world: World, sel: Selection): string {
   const { state } = world;
   const parts: string[] = [];
@@ -152,6 +150,36 @@ function fingerprint(world: World, sel: Selection): string {
   const dm = state.channels.get(state.dmChannelIdOf(sel.user?.id ?? '') ?? '');
   for (const m of dm?.messages.values() ?? []) parts.push(`${m.id}:${m.edited_timestamp ?? ''}`);
   return parts.join('|');
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/**
+ * Server-sent events for one open page: `change` once what the page shows differs from what it
+ * was rendered with (`seen`), checked on every world change — and at once, for a change that
+ * landed between rendering and connecting.
+ */
+function follow(world: World, query: URLSearchParams): RouteReply {
+  const sel = select(world, query);
+  const seen = query.get('seen') ?? '';
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' },
+    stream: (res) => {
+      res.write(': following\n\n');
+      let stop = (): void => {};
+      const check = (): void => {
+        if (digest(fingerprint(world, sel)) === seen) return;
+        stop();
+        res.end('event: change\ndata: {}\n\n');
+      };
+      stop = world.state.events.on(check);
+      res.on('close', stop);
+      check();
+    },
+  };
 }
 
 function render(world: World, query: URLSearchParams): RouteReply {
@@ -244,10 +272,11 @@ ${command}${channels}`;
       ),
     )
     .join('');
-  const pollUrl = `/member/state?${new URLSearchParams({ guild: guildId ?? '', user: user.id }).toString()}`;
+  const seen = digest(fingerprint(world, sel));
+  const followUrl = `/member/events?${new URLSearchParams({ guild: guildId ?? '', user: user.id, seen }).toString()}`;
   const body = `${nav}<main>${reply}${server}<section id="dms"><h2>Direct messages</h2>${dms || '<p class="muted">No direct messages.</p>'}</section>
 <p><a class="btn" href="${esc(viewUrl(guildId, user.id))}">Refresh</a></p></main>`;
-  return { status: 200, html: page(`${user.username} — Local Discord`, body, pollUrl) };
+  return { status: 200, html: page(`${user.username} — Local Discord`, body, followUrl) };
 }
 
 /** `/claim ABCD-1234` → command `claim` with its first option set to the rest of the line. */
@@ -319,6 +348,7 @@ export function memberPageRoutes(world: World): RouteDef[] {
       pattern: '/member/state',
       handle: (ctx) => ({ status: 200, html: fingerprint(world, select(world, ctx.query)) }),
     },
+    { ...base, method: 'GET', pattern: '/member/events', handle: (ctx) => follow(world, ctx.query) },
     { ...base, method: 'POST', pattern: '/member/interact', handle: (ctx) => interact(world, ctx) },
   ];
 }

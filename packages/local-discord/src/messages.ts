@@ -58,12 +58,19 @@ export function editMessage(state: DiscordState, message: APIMessage, fields: Me
   // An edit of a deferred ("thinking…") response replaces the loading state.
   message.flags = ((message.flags ?? 0) & ~MessageFlag.Loading) as MessageFlags;
   message.edited_timestamp = new Date(state.now()).toISOString();
+  state.events.emit({ kind: 'messagesChanged', channelId: message.channel_id });
   return message;
 }
 
-export function storeMessage(channel: ChannelRecord, message: APIMessage): void {
+export function storeMessage(state: DiscordState, channel: ChannelRecord, message: APIMessage): void {
   channel.messages.set(message.id, message);
   channel.lastMessageId = message.id;
+  state.events.emit({ kind: 'messagesChanged', channelId: channel.id });
+}
+
+export function deleteMessage(state: DiscordState, channel: ChannelRecord, messageId: string): void {
+  if (channel.messages.delete(messageId))
+    state.events.emit({ kind: 'messagesChanged', channelId: channel.id });
 }
 
 /** `enforce_nonce`: the same nonce from the same author within a few minutes returns the first message. */

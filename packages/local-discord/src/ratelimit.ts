@@ -57,26 +57,60 @@ interface Window {
 }
 
 /**
- * Fixed-window limiter, wall-clock based on purpose: @discordjs/rest sleeps in real time, so an
- * injected test clock must not drive it.
+ * How the global limit counts its second. Discord does not document it (shared/reference §8):
+ * - `fixed` (default): N requests per window of 1,000 ms that opens with the first request after
+ *   the previous one closed. What Discord is believed to do: clients measured 429s whose
+ *   `retry_after` ran to the next whole second of Discord's clock (disgo, discord-api-docs#5144),
+ *   i.e. fixed one-second windows; only the phase differs here, and a client cannot see it.
+ *   Up to 2N can then pass within 1,000 ms across a window edge.
+ * - `sliding`: never more than N within ANY 1,000 ms — the strictest reading, for benchmarks
+ *   that must prove a client never exceeds the limit however Discord counts.
+ */
+export type GlobalWindow = 'fixed' | 'sliding';
+
+/** Wall-clock milliseconds with sub-millisecond precision (monotonic within the process). */
+export const wallClock = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Rate limits, on the wall clock on purpose: @discordjs/rest sleeps in real time, so an injected
+ * test clock must not drive them. Per-route buckets are fixed windows.
  */
 export class RateLimiter {
   private readonly global = new Map<string, Window>();
+  /** Sliding mode: the accepted arrival times of each caller's last N requests, oldest first. */
+  private readonly recent = new Map<string, number[]>();
   private readonly buckets = new Map<string, Window>();
   private readonly hashes = new Map<BucketName, string>();
 
   constructor(
     private readonly globalPerSecond: number,
     private readonly limits: Readonly<Record<BucketName, BucketLimit>>,
-    private readonly now: () => number = () => Date.now(),
+    private readonly globalWindow: GlobalWindow = 'fixed',
+    private readonly now: () => number = wallClock,
   ) {}
 
-  /** Counts one request against the global limit of `identity` (bot token, or IP when unauthenticated). */
-  takeGlobal(identity: string): number | undefined {
-    const now = this.now();
-    const window = current(this.global, identity, now, 1000);
-    if (window.count >= this.globalPerSecond) return window.start + 1000 - now;
+  /**
+   * Counts one request that arrived at `at` against the global limit of `identity` (bot token, or
+   * IP when unauthenticated); returns how long to wait when it must be refused.
+   */
+  takeGlobal(identity: string, at: number = this.now()): number | undefined {
+    if (this.globalWindow === 'sliding') return this.takeSliding(identity, at);
+    const window = current(this.global, identity, at, 1000);
+    if (window.count >= this.globalPerSecond) return window.start + 1000 - at;
     window.count += 1;
+    return undefined;
+  }
+
+  private takeSliding(identity: string, at: number): number | undefined {
+    let times = this.recent.get(identity);
+    if (!times) {
+      times = [];
+      this.recent.set(identity, times);
+    }
+    // A request at exactly oldest + 1000 no longer shares a window (t − 1000, t] with it.
+    while (times.length > 0 && (times[0] ?? at) <= at - 1000) times.shift();
+    if (times.length >= this.globalPerSecond) return (times[0] ?? at) + 1000 - at;
+    times.push(at);
     return undefined;
   }
 
@@ -99,6 +133,7 @@ export class RateLimiter {
 
   reset(): void {
     this.global.clear();
+    this.recent.clear();
     this.buckets.clear();
   }
 

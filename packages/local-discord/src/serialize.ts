@@ -28,7 +28,7 @@ import type {
   RoleRecord,
   UserRecord,
 } from './state.js';
-import { compareSnowflakes } from './snowflake.js';
+import { sortedRoles } from './hierarchy.js';
 
 // Discord sends 0 for "no flags"; the enums have no 0 member.
 const NO_USER_FLAGS = 0 as UserFlags;
@@ -81,10 +81,7 @@ export function roleJson(role: RoleRecord): APIRole {
   return json;
 }
 
-/** Roles in Discord's order: by position, equal positions by id. */
-export function sortedRoles(guild: GuildRecord): RoleRecord[] {
-  return [...guild.roles.values()].sort((a, b) => a.position - b.position || compareSnowflakes(b.id, a.id));
-}
+export { sortedRoles } from './hierarchy.js';
 
 export function memberJson(state: DiscordState, member: MemberRecord): APIGuildMember {
   return {

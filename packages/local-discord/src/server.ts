@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscordRouteError, JsonError, apiError } from './errors.js';
 import { serverErrorBody, type FaultSpec, type Faults } from './faults.js';
@@ -13,6 +14,7 @@ import {
   type RouteContext,
   type RouteReply,
 } from './http.js';
+import type { RequestAccounting } from './accounting.js';
 import { tooManyRequests, type RateLimiter } from './ratelimit.js';
 import type { RouteDef, Router } from './router.js';
 import type { World } from './world.js';
@@ -46,9 +48,27 @@ const HANG = Symbol('hang');
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token', 'client_secret', 'code', 'token']);
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * What is decided the moment a request arrives, before its body is read: the route, the fault
+ * that hits it, and the global limit — so the limiter and the accounting see arrivals in the
+ * order they came, at the time they came.
+ */
+type Admission =
+  | { kind: 'reply'; reply: RouteReply }
+  | { kind: 'fault'; fault: FaultSpec }
+  | {
+      kind: 'route';
+      route: RouteDef;
+      params: Record<string, string>;
+      path: string;
+      headers: Record<string, string>;
+      delayMs: number;
+    };
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 export class LocalDiscordServer {
   readonly log: RequestLogEntry[] = [];
-  invalidRequestCount = 0;
   private readonly server: Server;
 
   constructor(
@@ -56,6 +76,8 @@ export class LocalDiscordServer {
     private readonly router: Router,
     private readonly limiter: RateLimiter,
     private readonly faults: Faults,
+    private readonly accounting: RequestAccounting,
+    private readonly clock: () => number,
   ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -63,6 +85,15 @@ export class LocalDiscordServer {
         console.error('Local Discord: unhandled error', error);
       });
     });
+  }
+
+  get invalidRequestCount(): number {
+    return this.accounting.invalidTotal;
+  }
+
+  /** WebSocket upgrades (the gateway); anything the handler refuses it must destroy. */
+  onUpgrade(handler: UpgradeHandler): void {
+    this.server.on('upgrade', handler);
   }
 
   async listen(host: string, port: number): Promise<string> {
@@ -81,10 +112,15 @@ export class LocalDiscordServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAt = this.clock();
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
     const auth = parseAuthorization(req.headers.authorization);
+    const botAuthenticated = auth.kind === 'bot' && auth.token === this.world.app.botToken;
+    const caller = botAuthenticated
+      ? `bot:${this.world.app.botToken}`
+      : `ip:${req.socket.remoteAddress ?? ''}`;
     const reason = req.headers['x-audit-log-reason'];
     const entry: RequestLogEntry = {
       method,
@@ -92,10 +128,7 @@ export class LocalDiscordServer {
       query: url.search,
       route: null,
       status: 0,
-      auth:
-        auth.kind === 'malformed' || (auth.kind === 'bot' && auth.token !== this.world.app.botToken)
-          ? 'invalid'
-          : auth.kind,
+      auth: auth.kind === 'malformed' || (auth.kind === 'bot' && !botAuthenticated) ? 'invalid' : auth.kind,
       auditLogReason: typeof reason === 'string' ? safeDecode(reason) : null,
       at: this.world.now(),
       durationMs: 0,
@@ -104,12 +137,21 @@ export class LocalDiscordServer {
       rateLimitScope: null,
       requestBody: null,
     };
+    if (url.pathname.startsWith('/api/')) {
+      this.accounting.arrived(botAuthenticated ? `bot:${this.world.state.botUser.id}` : caller, arrivedAt);
+    }
+    let admission: Admission;
+    try {
+      admission = this.admit({ url, method, auth, botAuthenticated, caller, arrivedAt, entry });
+    } catch (error) {
+      admission = { kind: 'reply', reply: errorReply(error) };
+    }
     let reply: RouteReply | typeof HANG;
     try {
       const rawBody = await readRawBody(req, MAX_BODY_BYTES);
       const contentType = mediaType(req.headers['content-type']);
       entry.requestBody = redactedBody(rawBody, contentType);
-      reply = await this.dispatch(req, url, method, auth, rawBody, contentType, entry);
+      reply = await this.complete(admission, req, url, method, auth, rawBody, contentType, entry);
     } catch (error) {
       reply = errorReply(error);
     }
@@ -122,35 +164,34 @@ export class LocalDiscordServer {
     entry.durationMs = performance.now() - started;
     entry.errorCode = errorCodeOf(reply.body);
     if (reply.status === 429) entry.rateLimitScope ??= 'user';
-    // Discord's invalid-request budget: 401, 403 and 429 — except 429s of scope "shared".
-    const invalid = reply.status === 401 || reply.status === 403 || reply.status === 429;
-    if (invalid && !(reply.status === 429 && entry.rateLimitScope === 'shared'))
-      this.invalidRequestCount += 1;
+    if (url.pathname.startsWith('/api/')) this.accounting.answered(reply.status, entry.rateLimitScope);
     this.log.push(entry);
   }
 
-  private async dispatch(
-    req: IncomingMessage,
-    url: URL,
-    method: string,
-    auth: AuthInfo,
-    rawBody: Buffer,
-    contentType: string,
-    entry: RequestLogEntry,
-  ): Promise<RouteReply | typeof HANG> {
+  /** Synchronous on purpose: everything that depends on when the request arrived. */
+  private admit(request: {
+    url: URL;
+    method: string;
+    auth: AuthInfo;
+    botAuthenticated: boolean;
+    caller: string;
+    arrivedAt: number;
+    entry: RequestLogEntry;
+  }): Admission {
+    const { url, method, auth, entry } = request;
     const api = /^\/api(?:\/v(\d+))?(\/.*)?$/.exec(url.pathname);
     const version = api?.[1];
     let path: string | null = api ? (api[2] ?? '/') : null;
     if (version !== undefined && version !== '9' && version !== '10') path = null;
     if (url.pathname === '/oauth2/authorize') path = '/oauth2/authorize';
-    // The sandbox's member view (member-page.ts): a browser page, not part of the API.
-    if (/^\/member(\/|$)/.test(url.pathname)) path = url.pathname;
+    // The sandbox's member view (member-page.ts) and the control routes: not part of the API.
+    if (/^\/(member|_local)(\/|$)/.test(url.pathname)) path = url.pathname;
     if (path === null) throw apiError('GeneralNotFound');
 
     const fault = this.faults.take(method, url.pathname);
     if (fault) {
-      const faulted = await this.applyFault(fault, entry);
-      if (faulted !== undefined) return faulted;
+      entry.fault = fault.timeout ? 'timeout' : fault.status !== undefined ? 'status' : 'delay';
+      if (fault.timeout || fault.status !== undefined) return { kind: 'fault', fault };
     }
 
     const found = this.router.match(method, path);
@@ -159,28 +200,47 @@ export class LocalDiscordServer {
     const { route, params } = found.match;
     entry.route = route.pattern;
 
-    const botAuthenticated = auth.kind === 'bot' && auth.token === this.world.app.botToken;
-    const identity = botAuthenticated
-      ? `bot:${this.world.app.botToken}`
-      : `ip:${req.socket.remoteAddress ?? ''}`;
     if (!route.globalExempt) {
-      const waitMs = this.limiter.takeGlobal(identity);
+      const waitMs = this.limiter.takeGlobal(request.caller, request.arrivedAt);
       if (waitMs !== undefined) {
         entry.rateLimitScope = 'global';
-        return tooManyRequests(waitMs, 'global');
+        return { kind: 'reply', reply: tooManyRequests(waitMs, 'global') };
       }
     }
-    this.assertAuthorized(route, auth, botAuthenticated);
+    this.assertAuthorized(route, auth, request.botAuthenticated);
 
     let headers: Record<string, string> = {};
     if (route.bucket) {
-      const verdict = this.limiter.take(identity, route.bucket, majorParameter(params));
+      const verdict = this.limiter.take(request.caller, route.bucket, majorParameter(params));
       headers = verdict.headers;
       if (verdict.retryAfterMs !== undefined) {
         entry.rateLimitScope = 'user';
-        return tooManyRequests(verdict.retryAfterMs, 'user', headers);
+        return { kind: 'reply', reply: tooManyRequests(verdict.retryAfterMs, 'user', headers) };
       }
     }
+    return { kind: 'route', route, params, path, headers, delayMs: fault?.delayMs ?? 0 };
+  }
+
+  private async complete(
+    admission: Admission,
+    req: IncomingMessage,
+    url: URL,
+    method: string,
+    auth: AuthInfo,
+    rawBody: Buffer,
+    contentType: string,
+    entry: RequestLogEntry,
+  ): Promise<RouteReply | typeof HANG> {
+    switch (admission.kind) {
+      case 'reply':
+        return admission.reply;
+      case 'fault':
+        return this.applyFault(admission.fault, entry);
+      case 'route':
+        break;
+    }
+    if (admission.delayMs > 0) await sleep(admission.delayMs);
+    const { route, params, path, headers } = admission;
     const ctx: RouteContext = {
       method,
       path,
@@ -211,14 +271,9 @@ export class LocalDiscordServer {
     if (!allowed) throw apiError('Unauthorized');
   }
 
-  private async applyFault(
-    fault: FaultSpec,
-    entry: RequestLogEntry,
-  ): Promise<RouteReply | typeof HANG | undefined> {
-    entry.fault = fault.timeout ? 'timeout' : fault.status !== undefined ? 'status' : 'delay';
+  private async applyFault(fault: FaultSpec, entry: RequestLogEntry): Promise<RouteReply | typeof HANG> {
     if (fault.delayMs !== undefined) await sleep(fault.delayMs);
-    if (fault.timeout) return HANG;
-    if (fault.status === undefined) return undefined;
+    if (fault.timeout || fault.status === undefined) return HANG;
     if (fault.status === 429) {
       const scope = fault.scope ?? 'user';
       entry.rateLimitScope = scope;

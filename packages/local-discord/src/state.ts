@@ -1,50 +1,28 @@
-import type { APIMessage, APIRoleTags } from 'discord-api-types/v10';
+import type { APIMessage } from 'discord-api-types/v10';
+import { WorldEvents } from './events.js';
+import type { PrivilegedIntent } from './gateway/protocol.js';
+import { MemberTable, type MemberRecord } from './member-table.js';
 import {
-  ALL_PERMISSIONS,
   DEFAULT_BOT_PERMISSIONS,
   DEFAULT_EVERYONE_PERMISSIONS,
-  Permission,
-  hasPermission,
   toPermissionBits,
   type PermissionsInput,
 } from './permissions.js';
-import { SnowflakeFactory, compareSnowflakes } from './snowflake.js';
+import { RoleLists } from './role-lists.js';
+import { RoleBook, type RoleRecord } from './role-book.js';
+import { SnowflakeFactory } from './snowflake.js';
+import { UserTable, type UserRecord } from './user-table.js';
 
-export interface UserRecord {
-  id: string;
-  username: string;
-  globalName: string | null;
-  bot: boolean;
-  dmsClosed: boolean;
-  /** Guilds the user is in outside this Local Discord (counts towards the 100-guild cap). */
-  externalGuildCount: number;
-}
-
-export interface RoleRecord {
-  id: string;
-  name: string;
-  color: number;
-  position: number;
-  permissions: bigint;
-  managed: boolean;
-  hoist: boolean;
-  mentionable: boolean;
-  tags?: APIRoleTags;
-}
-
-export interface MemberRecord {
-  userId: string;
-  roleIds: string[];
-  joinedAt: string;
-  nick: string | null;
-}
+export type { MemberRecord } from './member-table.js';
+export type { UserRecord } from './user-table.js';
+export type { NewRole, RoleRecord } from './role-book.js';
 
 export interface GuildRecord {
   id: string;
   name: string;
   ownerId: string;
   roles: Map<string, RoleRecord>;
-  members: Map<string, MemberRecord>;
+  members: MemberTable;
   bans: Set<string>;
   channelIds: string[];
   systemChannelId: string | null;
@@ -64,53 +42,56 @@ export interface ChannelRecord {
   lastMessageId: string | null;
 }
 
-export interface NewRole {
-  name: string;
-  /** Raw position; omitted = Discord's default for new roles (1, pushing the others up). */
-  position?: number;
-  permissions?: PermissionsInput;
-  managed?: boolean;
-  tags?: APIRoleTags;
-  color?: number;
-  hoist?: boolean;
-  mentionable?: boolean;
-}
-
-/** The Local Discord's world: users, guilds, roles, members, channels. No HTTP in here. */
+/**
+ * The Local Discord's world: users, guilds, roles, members, channels. No HTTP in here. Every
+ * change to members, roles and the bot's guilds goes through a method here, which emits the
+ * matching `WorldChange` on `events` (the gateway turns them into dispatches).
+ */
 export class DiscordState {
-  readonly users = new Map<string, UserRecord>();
+  readonly users = new UserTable();
   readonly guilds = new Map<string, GuildRecord>();
   readonly channels = new Map<string, ChannelRecord>();
+  readonly events = new WorldEvents();
+  readonly roles: RoleBook;
+  private readonly roleLists = new RoleLists();
   private readonly dmChannelByUser = new Map<string, string>();
   readonly ids: SnowflakeFactory;
   readonly botUser: UserRecord;
-  membersIntent = true;
+  /** Privileged intents switched on for the application (the developer portal's toggles). */
+  readonly privilegedIntents = new Set<PrivilegedIntent>(['GuildMembers']);
+
+  /** GUILD_MEMBERS: gates List Guild Members (403/50001 without it) and identify (4014). */
+  get membersIntent(): boolean {
+    return this.privilegedIntents.has('GuildMembers');
+  }
+
+  set membersIntent(enabled: boolean) {
+    if (enabled) this.privilegedIntents.add('GuildMembers');
+    else this.privilegedIntents.delete('GuildMembers');
+  }
 
   constructor(
     readonly now: () => number,
     readonly applicationName: string,
   ) {
     this.ids = new SnowflakeFactory(now);
+    this.roles = new RoleBook(this);
     this.botUser = this.createUser({ username: applicationName, bot: true });
   }
 
   createUser(input: { username: string; globalName?: string | null; bot?: boolean }): UserRecord {
-    const user: UserRecord = {
-      id: this.ids.next(),
-      username: input.username,
-      globalName: input.globalName ?? null,
-      bot: input.bot ?? false,
-      dmsClosed: false,
-      externalGuildCount: 0,
-    };
-    this.users.set(user.id, user);
-    return user;
+    const slot = this.users.add({ id: this.ids.nextBigInt(), ...input });
+    return this.users.at(slot);
   }
 
   requireUser(userId: string): UserRecord {
     const user = this.users.get(userId);
     if (!user) throw new Error(`Local Discord: no user ${userId}`);
     return user;
+  }
+
+  setDmsClosed(userId: string, closed: boolean): void {
+    this.users.setDmsClosed(this.requireSlot(userId), closed);
   }
 
   requireGuild(guildId: string): GuildRecord {
@@ -128,7 +109,7 @@ export class DiscordState {
       name: input.name,
       ownerId,
       roles: new Map(),
-      members: new Map(),
+      members: new MemberTable(this.users, this.roleLists),
       bans: new Set(),
       channelIds: [],
       systemChannelId: null,
@@ -151,102 +132,126 @@ export class DiscordState {
     return guild;
   }
 
-  createRole(guildId: string, input: NewRole): RoleRecord {
-    const guild = this.requireGuild(guildId);
-    if (input.position === undefined) {
-      // Discord puts new roles just above @everyone and shifts the rest up.
-      for (const role of guild.roles.values()) if (role.position >= 1) role.position += 1;
-    }
-    const managed = input.managed ?? false;
-    const id = this.ids.next();
-    const role: RoleRecord = {
-      id,
-      name: input.name,
-      color: input.color ?? 0,
-      position: input.position ?? 1,
-      permissions: input.permissions === undefined ? 0n : toPermissionBits(input.permissions),
-      managed,
-      hoist: input.hoist ?? false,
-      mentionable: input.mentionable ?? false,
-    };
-    const tags = input.tags ?? (managed ? { integration_id: this.ids.next() } : undefined);
-    if (tags) role.tags = tags;
-    guild.roles.set(id, role);
-    return role;
-  }
-
-  requireRole(guildId: string, roleId: string): RoleRecord {
-    const role = this.requireGuild(guildId).roles.get(roleId);
-    if (!role) throw new Error(`Local Discord: no role ${roleId} in guild ${guildId}`);
-    return role;
-  }
-
-  deleteRole(guildId: string, roleId: string): void {
-    const guild = this.requireGuild(guildId);
-    if (roleId === guildId) throw new Error('Local Discord: @everyone cannot be deleted');
-    this.requireRole(guildId, roleId);
-    guild.roles.delete(roleId);
-    for (const member of guild.members.values()) {
-      member.roleIds = member.roleIds.filter((id) => id !== roleId);
-    }
-    if (guild.botRoleId === roleId) guild.botRoleId = null;
-  }
-
+  /** The bot joins (GUILD_CREATE) with a fresh managed role; if it is in, its role's permissions are set. */
   addBot(guildId: string, permissions: PermissionsInput): void {
     const guild = this.requireGuild(guildId);
-    if (guild.members.has(this.botUser.id)) {
+    if (this.botInGuild(guild)) {
       if (guild.botRoleId)
-        this.requireRole(guildId, guild.botRoleId).permissions = toPermissionBits(permissions);
+        this.roles.update(guildId, guild.botRoleId, { permissions: toPermissionBits(permissions) });
       return;
     }
-    const role = this.createRole(guildId, {
+    const role = this.roles.create(guildId, {
       name: this.applicationName,
       permissions,
       managed: true,
       tags: { bot_id: this.botUser.id },
     });
     guild.botRoleId = role.id;
-    this.addMember(guildId, this.botUser.id, [role.id]);
+    // The bot learns about its own arrival from GUILD_CREATE, not GUILD_MEMBER_ADD.
+    guild.members.add(this.botUser.id, [role.id], this.now());
+    this.events.emit({ kind: 'botJoined', guildId });
   }
 
-  /** The bot leaves (or is kicked): Discord deletes its managed role with it. */
+  /** The bot leaves (or is kicked): GUILD_DELETE, then Discord deletes its managed role. */
   removeBot(guildId: string): void {
     const guild = this.requireGuild(guildId);
-    guild.members.delete(this.botUser.id);
-    if (guild.botRoleId) this.deleteRole(guildId, guild.botRoleId);
+    if (!guild.members.remove(this.botUser.id)) return;
+    this.events.emit({ kind: 'botRemoved', guildId });
+    if (guild.botRoleId) this.roles.delete(guildId, guild.botRoleId);
   }
 
   botInGuild(guild: GuildRecord): boolean {
     return guild.members.has(this.botUser.id);
   }
 
+  /** Adds the member (GUILD_MEMBER_ADD), or adds roles to an existing one (GUILD_MEMBER_UPDATE). */
   addMember(guildId: string, userId: string, roleIds: readonly string[] = []): MemberRecord {
     const guild = this.requireGuild(guildId);
     this.requireUser(userId);
     if (guild.bans.has(userId)) throw new Error(`Local Discord: user ${userId} is banned from ${guildId}`);
     for (const roleId of roleIds) {
-      this.requireRole(guildId, roleId);
+      this.roles.require(guildId, roleId);
       if (roleId === guildId) throw new Error('Local Discord: @everyone is implicit, not a member role');
     }
     const existing = guild.members.get(userId);
     if (existing) {
-      for (const roleId of roleIds) if (!existing.roleIds.includes(roleId)) existing.roleIds.push(roleId);
-      return existing;
+      this.setMemberRoles(guildId, userId, [...existing.roleIds, ...roleIds]);
+      return this.requireMember(guild, userId);
     }
-    const member: MemberRecord = {
-      userId,
-      roleIds: [...new Set(roleIds)],
-      joinedAt: new Date(this.now()).toISOString(),
-      nick: null,
-    };
-    guild.members.set(userId, member);
+    const member = guild.members.add(userId, roleIds, this.now());
+    this.events.emit({ kind: 'memberAdded', guildId, userId });
     return member;
+  }
+
+  /** Leave, kick or ban: GUILD_MEMBER_REMOVE. False when the user was not a member. */
+  removeMember(guildId: string, userId: string): boolean {
+    const guild = this.requireGuild(guildId);
+    if (userId === this.botUser.id) throw new Error('Local Discord: use removeBot for the bot');
+    if (!guild.members.remove(userId)) return false;
+    this.events.emit({ kind: 'memberRemoved', guildId, userId });
+    return true;
+  }
+
+  /** Replaces the member's roles (GUILD_MEMBER_UPDATE when they change). */
+  setMemberRoles(guildId: string, userId: string, roleIds: readonly string[]): void {
+    const guild = this.requireGuild(guildId);
+    this.requireMember(guild, userId);
+    for (const roleId of roleIds) this.roles.require(guildId, roleId);
+    if (guild.members.setRoles(userId, roleIds)) this.events.emit({ kind: 'memberUpdated', guildId, userId });
+  }
+
+  addMemberRole(guildId: string, userId: string, roleId: string): void {
+    const member = this.requireMember(this.requireGuild(guildId), userId);
+    if (!member.roleIds.includes(roleId)) this.setMemberRoles(guildId, userId, [...member.roleIds, roleId]);
+  }
+
+  removeMemberRole(guildId: string, userId: string, roleId: string): void {
+    const member = this.requireMember(this.requireGuild(guildId), userId);
+    if (member.roleIds.includes(roleId))
+      this.setMemberRoles(
+        guildId,
+        userId,
+        member.roleIds.filter((id) => id !== roleId),
+      );
+  }
+
+  requireMember(guild: GuildRecord, userId: string): MemberRecord {
+    const member = guild.members.get(userId);
+    if (!member) throw new Error(`Local Discord: ${userId} is not a member of ${guild.id}`);
+    return member;
+  }
+
+  /**
+   * `count` new users who are members of the guild, named `${usernamePrefix}0…`, with the roles
+   * `rolesOf(i)` gives (interned: pass few distinct lists). A silent bulk load: no events.
+   * Returns the first new user's slot; `userIdAt(firstSlot + i)` gives the i-th id.
+   */
+  populateGuild(
+    guildId: string,
+    count: number,
+    usernamePrefix: string,
+    rolesOf: (index: number) => readonly string[],
+  ): number {
+    const guild = this.requireGuild(guildId);
+    const firstSlot = this.users.addGenerated(count, usernamePrefix, () => this.ids.nextBigInt());
+    const listOf = new Map<readonly string[], number>();
+    guild.members.addRange(firstSlot, count, this.now(), (index) => {
+      const roleIds = rolesOf(index);
+      let list = listOf.get(roleIds);
+      if (list === undefined) {
+        for (const roleId of roleIds) this.roles.require(guildId, roleId);
+        list = this.roleLists.intern(roleIds);
+        listOf.set(roleIds, list);
+      }
+      return list;
+    });
+    return firstSlot;
   }
 
   banUser(guildId: string, userId: string): void {
     const guild = this.requireGuild(guildId);
     this.requireUser(userId);
-    guild.members.delete(userId);
+    this.removeMember(guildId, userId);
     guild.bans.add(userId);
   }
 
@@ -258,24 +263,14 @@ export class DiscordState {
   }
 
   setUserGuildCount(userId: string, total: number): void {
-    const user = this.requireUser(userId);
-    user.externalGuildCount = 0;
-    user.externalGuildCount = Math.max(0, total - this.guildCount(userId));
+    const slot = this.requireSlot(userId);
+    this.users.setExternalGuildCount(slot, 0);
+    this.users.setExternalGuildCount(slot, Math.max(0, total - this.guildCount(userId)));
   }
 
   createChannel(guildId: string, name: string): ChannelRecord {
     const guild = this.requireGuild(guildId);
-    const channel: ChannelRecord = {
-      id: this.ids.next(),
-      type: 0,
-      guildId,
-      name,
-      position: guild.channelIds.length,
-      recipientId: null,
-      messages: new Map(),
-      lastMessageId: null,
-    };
-    this.channels.set(channel.id, channel);
+    const channel = this.newChannel({ type: 0, guildId, name, position: guild.channelIds.length });
     guild.channelIds.push(channel.id);
     return channel;
   }
@@ -284,17 +279,7 @@ export class DiscordState {
     const existing = this.dmChannelByUser.get(recipientId);
     const found = existing === undefined ? undefined : this.channels.get(existing);
     if (found) return found;
-    const channel: ChannelRecord = {
-      id: this.ids.next(),
-      type: 1,
-      guildId: null,
-      name: null,
-      position: 0,
-      recipientId,
-      messages: new Map(),
-      lastMessageId: null,
-    };
-    this.channels.set(channel.id, channel);
+    const channel = this.newChannel({ type: 1, recipientId });
     this.dmChannelByUser.set(recipientId, channel.id);
     return channel;
   }
@@ -311,52 +296,24 @@ export class DiscordState {
     return false;
   }
 
-  // ---- permissions and hierarchy (docs: topics/permissions) ----
-
-  /** Base permissions: owner → all; else @everyone | member roles; ADMINISTRATOR → all. */
-  basePermissions(guild: GuildRecord, userId: string): bigint {
-    if (guild.ownerId === userId) return ALL_PERMISSIONS;
-    let bits = guild.roles.get(guild.id)?.permissions ?? 0n;
-    const member = guild.members.get(userId);
-    for (const roleId of member?.roleIds ?? []) bits |= guild.roles.get(roleId)?.permissions ?? 0n;
-    return (bits & Permission.Administrator) !== 0n ? ALL_PERMISSIONS : bits;
+  private newChannel(input: Partial<ChannelRecord> & { type: 0 | 1 }): ChannelRecord {
+    const channel: ChannelRecord = {
+      id: this.ids.next(),
+      guildId: null,
+      name: null,
+      position: 0,
+      recipientId: null,
+      messages: new Map(),
+      lastMessageId: null,
+      ...input,
+    };
+    this.channels.set(channel.id, channel);
+    return channel;
   }
 
-  /** The member's highest role; @everyone when it has none. */
-  highestRole(guild: GuildRecord, userId: string): RoleRecord | undefined {
-    let top = guild.roles.get(guild.id);
-    for (const roleId of guild.members.get(userId)?.roleIds ?? []) {
-      const role = guild.roles.get(roleId);
-      if (role && (!top || outranks(role, top))) top = role;
-    }
-    return top;
+  private requireSlot(userId: string): number {
+    const slot = this.users.slotOf(userId);
+    if (slot === -1) throw new Error(`Local Discord: no user ${userId}`);
+    return slot;
   }
-
-  /**
-   * Whether `actorId` may add or remove `role`. Managed roles and @everyone never; otherwise the
-   * owner always, anyone else needs MANAGE_ROLES (ADMINISTRATOR counts) AND a highest role that
-   * outranks the role — ADMINISTRATOR does not bypass the hierarchy.
-   */
-  canManageRole(guild: GuildRecord, actorId: string, role: RoleRecord): boolean {
-    if (role.managed || role.id === guild.id) return false;
-    if (guild.ownerId === actorId) return true;
-    if (!hasPermission(this.basePermissions(guild, actorId), Permission.ManageRoles)) return false;
-    const top = this.highestRole(guild, actorId);
-    return top !== undefined && outranks(top, role);
-  }
-
-  canKick(guild: GuildRecord, actorId: string, targetId: string): boolean {
-    if (targetId === guild.ownerId || targetId === actorId) return false;
-    if (guild.ownerId === actorId) return true;
-    if (!hasPermission(this.basePermissions(guild, actorId), Permission.KickMembers)) return false;
-    const mine = this.highestRole(guild, actorId);
-    const theirs = this.highestRole(guild, targetId);
-    return mine !== undefined && theirs !== undefined && outranks(mine, theirs);
-  }
-}
-
-/** Higher position wins; on equal positions the lower id ranks higher. */
-export function outranks(a: RoleRecord, b: RoleRecord): boolean {
-  if (a.position !== b.position) return a.position > b.position;
-  return compareSnowflakes(a.id, b.id) < 0;
 }

@@ -20,6 +20,8 @@ describe('the local-discord command', () => {
     expect(me).toMatchObject({ status: 200, body: { bot: true } });
     const guild = await getJson(`${summary.apiBaseUrl}/v10/guilds/${guildId}`, summary.botToken);
     expect(guild).toMatchObject({ status: 200, body: { id: guildId, name: 'Demo Server' } });
+    const gateway = await getJson(`${summary.apiBaseUrl}/v10/gateway/bot`, summary.botToken);
+    expect(gateway).toMatchObject({ status: 200, body: { url: summary.gatewayUrl, shards: 1 } });
     const page = await fetch(summary.memberViewUrl ?? '');
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Demo Server');

@@ -122,6 +122,29 @@ describe('the Local Discord member view', () => {
     expect(await (await view()).text()).toContain('data-role="Gold"');
   });
 
+  /** The server-sent events URL the page follows. */
+  const followUrlOf = (html: string) => {
+    const url = /new EventSource\("([^"]+)"\)/.exec(html)?.[1];
+    if (!url) throw new Error('the page follows no event stream');
+    return `${discord.url}${url}`;
+  };
+
+  it('follows the world over server-sent events: a change to what the page shows says "change"', async () => {
+    const follow = await fetch(followUrlOf(await (await view()).text()));
+    expect(follow.headers.get('content-type')).toBe('text/event-stream');
+    const silver = discord.createRole(guildId, { name: 'Silver' }).id;
+    discord.moderatorAddsRole(guildId, alice, silver);
+    // The stream ends once it has said "change": the page reloads and follows again.
+    expect(await follow.text()).toContain('event: change');
+  });
+
+  it('says "change" at once when the world changed between rendering the page and following it', async () => {
+    const url = followUrlOf(await (await view()).text());
+    const bronze = discord.createRole(guildId, { name: 'Bronze' }).id;
+    discord.moderatorAddsRole(guildId, alice, bronze);
+    expect(await (await fetch(url)).text()).toContain('event: change');
+  });
+
   it('answers 400 with a reason for an unknown user or a click outside their server', async () => {
     expect((await click({ user: '123', guild: guildId, custom_id: 'x' })).status).toBe(400);
     const stranger = discord.createUser({ username: 'stranger' }).id;

@@ -1,8 +1,9 @@
 import type { APIMessage } from 'discord-api-types/v10';
 import { apiError } from '../errors.js';
+import { basePermissions } from '../hierarchy.js';
 import { jsonBody, param, type RouteContext } from '../http.js';
 import { MessageFlag, validateMessage } from '../message-validation.js';
-import { buildMessage, editMessage, findByNonce, storeMessage } from '../messages.js';
+import { buildMessage, deleteMessage, editMessage, findByNonce, storeMessage } from '../messages.js';
 import { Permission, hasPermission } from '../permissions.js';
 import type { RouteDef } from '../router.js';
 import { channelJson } from '../serialize.js';
@@ -27,7 +28,7 @@ function assertCan(world: World, channel: ChannelRecord, action: ChannelAction):
     return;
   }
   const guild = state.requireGuild(channel.guildId);
-  const bits = state.basePermissions(guild, state.botUser.id);
+  const bits = basePermissions(guild, state.botUser.id);
   if (!hasPermission(bits, Permission.ViewChannel)) throw apiError('MissingAccess');
   if (action === 'send' && !hasPermission(bits, Permission.SendMessages))
     throw apiError('MissingPermissions');
@@ -72,7 +73,7 @@ export function channelRoutes(world: World): RouteDef[] {
         // Ephemeral exists only for interaction responses; Discord drops the bit here.
         if (fields.flags !== undefined) fields.flags &= ~MessageFlag.Ephemeral;
         const message = buildMessage(state, { channelId: channel.id, author: state.botUser, fields });
-        storeMessage(channel, message);
+        storeMessage(state, channel, message);
         return { status: 200, body: message };
       },
     },
@@ -111,7 +112,7 @@ export function channelRoutes(world: World): RouteDef[] {
         assertCan(world, channel, 'view');
         const message = messageIn(channel, ctx);
         if (message.author.id !== state.botUser.id) throw apiError('MissingPermissions');
-        channel.messages.delete(message.id);
+        deleteMessage(state, channel, message.id);
         return { status: 204 };
       },
     },

@@ -1,5 +1,6 @@
 import { ChannelType } from 'discord-api-types/v10';
 import { apiError, formError } from '../errors.js';
+import { basePermissions } from '../hierarchy.js';
 import { jsonBody, param } from '../http.js';
 import { Permission, hasPermission } from '../permissions.js';
 import type { RouteDef } from '../router.js';
@@ -71,7 +72,7 @@ export function guildRoutes(world: World): RouteDef[] {
           // The Local Discord only has text channels; Rolegate never creates others.
           formError(['type'], 'BASE_TYPE_CHOICES', 'Value must be one of {0}.');
         }
-        if (!hasPermission(state.basePermissions(guild, state.botUser.id), Permission.ManageChannels)) {
+        if (!hasPermission(basePermissions(guild, state.botUser.id), Permission.ManageChannels)) {
           throw apiError('MissingPermissions');
         }
         return { status: 201, body: channelJson(state, state.createChannel(guild.id, name)) };

@@ -1,4 +1,5 @@
 import { apiError } from '../errors.js';
+import { canManageRole } from '../hierarchy.js';
 import { param, type RouteContext, type RouteReply } from '../http.js';
 import type { RouteDef } from '../router.js';
 import type { World } from '../world.js';
@@ -24,9 +25,8 @@ function changeMemberRole(world: World, ctx: RouteContext, change: 'add' | 'remo
   const guild = guildForBot(world, param(ctx, 'guildId'), 'access');
   const member = memberOf(guild, param(ctx, 'userId'));
   const role = roleOf(guild, param(ctx, 'roleId'));
-  if (!state.canManageRole(guild, state.botUser.id, role)) throw apiError('MissingPermissions');
-  const has = member.roleIds.includes(role.id);
-  if (change === 'add' && !has) member.roleIds.push(role.id);
-  if (change === 'remove' && has) member.roleIds = member.roleIds.filter((id) => id !== role.id);
+  if (!canManageRole(guild, state.botUser.id, role)) throw apiError('MissingPermissions');
+  if (change === 'add') state.addMemberRole(guild.id, member.userId, role.id);
+  else state.removeMemberRole(guild.id, member.userId, role.id);
   return { status: 204 };
 }

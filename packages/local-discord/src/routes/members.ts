@@ -1,9 +1,11 @@
+import type { APIGuildMember } from 'discord-api-types/v10';
 import { apiError, formError } from '../errors.js';
+import { basePermissions, canKick, canManageRole } from '../hierarchy.js';
 import { jsonBody, param, type RouteContext, type RouteReply } from '../http.js';
 import { Permission, hasPermission } from '../permissions.js';
 import type { RouteDef } from '../router.js';
 import { memberJson } from '../serialize.js';
-import { compareSnowflakes, isSnowflake } from '../snowflake.js';
+import { isSnowflake } from '../snowflake.js';
 import type { GuildRecord } from '../state.js';
 import type { World } from '../world.js';
 import { guildForBot, memberOf, roleOf } from './access.js';
@@ -32,13 +34,14 @@ export function memberRoutes(world: World): RouteDef[] {
         if (query === null) formError(['query'], 'BASE_TYPE_REQUIRED', 'This field is required');
         const limit = parseLimit(ctx.query.get('limit'));
         const needle = query.toLowerCase();
-        const found = [...guild.members.values()].filter((member) => {
+        const found: APIGuildMember[] = [];
+        for (const member of guild.members.values()) {
+          if (found.length === limit) break;
           const user = state.requireUser(member.userId);
-          return [user.username, user.globalName, member.nick].some((n) =>
-            n?.toLowerCase().startsWith(needle),
-          );
-        });
-        return { status: 200, body: found.slice(0, limit).map((member) => memberJson(state, member)) };
+          const names = [user.username, user.globalName, member.nick];
+          if (names.some((n) => n?.toLowerCase().startsWith(needle))) found.push(memberJson(state, member));
+        }
+        return { status: 200, body: found };
       },
     },
     {
@@ -66,8 +69,8 @@ export function memberRoutes(world: World): RouteDef[] {
       handle: (ctx) => {
         const guild = guildForBot(world, param(ctx, 'guildId'), 'access');
         const member = memberOf(guild, param(ctx, 'userId'));
-        if (!state.canKick(guild, state.botUser.id, member.userId)) throw apiError('MissingPermissions');
-        guild.members.delete(member.userId);
+        if (!canKick(guild, state.botUser.id, member.userId)) throw apiError('MissingPermissions');
+        state.removeMember(guild.id, member.userId);
         return { status: 204 };
       },
     },
@@ -94,10 +97,8 @@ function listMembers(world: World, ctx: RouteContext): RouteReply {
   const after = ctx.query.get('after') ?? '0';
   if (!isSnowflake(after))
     formError(['after'], 'SNOWFLAKE_TYPE_INVALID', `Value "${after}" is not snowflake.`);
-  const page = [...guild.members.values()]
-    .filter((member) => compareSnowflakes(member.userId, after) > 0)
-    .sort((a, b) => compareSnowflakes(a.userId, b.userId))
-    .slice(0, limit);
+  // A binary search and `limit` reads, however big the guild (member-table.ts).
+  const page = guild.members.page(after, limit);
   return { status: 200, body: page.map((member) => memberJson(state, member)) };
 }
 
@@ -118,7 +119,7 @@ function addGuildMember(world: World, ctx: RouteContext): RouteReply {
   const user = state.users.get(userId);
   if (!user) throw apiError('UnknownUser');
 
-  const botPermissions = state.basePermissions(guild, state.botUser.id);
+  const botPermissions = basePermissions(guild, state.botUser.id);
   if (!hasPermission(botPermissions, Permission.CreateInstantInvite)) throw apiError('MissingPermissions');
 
   // Expired, revoked, refreshed, other user's or other app's token: all the same 50025.
@@ -151,6 +152,6 @@ function parseRoleIds(value: unknown): string[] {
 function checkGrantableRoles(world: World, guild: GuildRecord, roleIds: readonly string[]): void {
   for (const roleId of roleIds) {
     const role = roleOf(guild, roleId);
-    if (!world.state.canManageRole(guild, world.state.botUser.id, role)) throw apiError('MissingPermissions');
+    if (!canManageRole(guild, world.state.botUser.id, role)) throw apiError('MissingPermissions');
   }
 }

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { basePermissions } from '../hierarchy.js';
 import { formBody, type RouteContext, type RouteReply } from '../http.js';
 import { consentPage, messagePage } from '../oauth-page.js';
 import { Permission, hasPermission, toPermissionBits } from '../permissions.js';
 import type { RouteDef } from '../router.js';
 import type { World } from '../world.js';
+
+/** People offered on the consent page (the sandbox has a handful; a benchmark may have a million). */
+const MAX_LISTED_USERS = 50;
 
 export interface AuthorizeInput {
   userId: string;
@@ -59,7 +63,7 @@ export function grantAuthorization(world: World, input: AuthorizeInput): Granted
   }
   if (input.guildId === undefined) throw new Error('Local Discord: a bot install needs a guildId');
   const guild = state.requireGuild(input.guildId);
-  if (!hasPermission(state.basePermissions(guild, user.id), Permission.ManageGuild)) {
+  if (!hasPermission(basePermissions(guild, user.id), Permission.ManageGuild)) {
     throw new Error('Local Discord: you need Manage Server in that server to add a bot');
   }
   const permissions = toPermissionBits(input.permissions ?? '0').toString();
@@ -185,7 +189,8 @@ function renderConsent(
   scopes: string[],
   error?: string,
 ): string {
-  const users = [...world.state.users.values()].filter((user) => !user.bot);
+  // The consent page lists who may click Authorize; a big guild's generated members are not offered.
+  const users = world.state.users.list((user) => !user.bot, MAX_LISTED_USERS);
   const input: Parameters<typeof consentPage>[0] = {
     requestId,
     applicationName: world.app.name,
