@@ -131,7 +131,8 @@ function routePage(deps: ServerDeps, method: string, path: string, body: string)
     if (method === 'POST') return submitCheckout(deps.engine, id, parseForm(body));
   }
   const invoice = /^\/invoices\/([^/]+)$/.exec(path);
-  if (invoice !== null && method === 'GET') return invoicePage(deps.engine, decodeURIComponent(invoice[1] ?? ''));
+  if (invoice !== null && method === 'GET')
+    return invoicePage(deps.engine, decodeURIComponent(invoice[1] ?? ''));
   const portal = /^\/portal\/([^/]+)$/.exec(path);
   if (portal !== null && method === 'GET')
     return portalPage(deps.engine, decodeURIComponent(portal[1] ?? ''));

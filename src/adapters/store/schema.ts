@@ -358,7 +358,7 @@ export interface StripeCatalogClaimsTable {
 export interface BuyerTokensTable {
   /** `btk_…` */
   id: string;
-  /** `sign_in` | `connect` */
+  /** `sign_in` | `connect` | `portal` (the customer portal's email sign-in, decision 0021) */
   purpose: string;
   customer_id: string;
   /** The purchase a Connect Discord link was sent for; null for a customer-wide link. */

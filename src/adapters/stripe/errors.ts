@@ -41,4 +41,3 @@ export async function call<T>(fn: () => Promise<T>): Promise<T> {
     throw new FailureError(classifyStripeError(err));
   }
 }
-
