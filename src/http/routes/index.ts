@@ -13,6 +13,7 @@ import { registerDiscordLinkRoutes } from './discord-link.js';
 import { registerRolesChannelRoutes } from './roles-channel.js';
 import { registerBuyerRoutes } from './buyer.js';
 import { registerServerListRoutes } from './server-lists.js';
+import { registerJobRoutes } from './jobs.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -29,4 +30,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerRolesChannelRoutes(app, ctx);
   registerBuyerRoutes(app, ctx);
   registerServerListRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
 }
