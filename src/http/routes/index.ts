@@ -13,6 +13,8 @@ import { registerDiscordLinkRoutes } from './discord-link.js';
 import { registerRolesChannelRoutes } from './roles-channel.js';
 import { registerBuyerRoutes } from './buyer.js';
 import { registerPortalRoutes } from './portal.js';
+import { registerServerListRoutes } from './server-lists.js';
+import { registerJobRoutes } from './jobs.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -29,4 +31,6 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerRolesChannelRoutes(app, ctx);
   registerBuyerRoutes(app, ctx);
   registerPortalRoutes(app, ctx);
+  registerServerListRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
 }
