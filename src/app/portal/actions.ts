@@ -4,7 +4,7 @@ import { portalForCustomer } from '../checkout.js';
 import { inTransaction, type AppContext } from '../context.js';
 import { loadCustomer } from '../customers.js';
 import { accessTokenFor } from '../discord-link.js';
-import { enqueueMemberSync } from '../grants.js';
+import { enqueueMemberCheck } from '../grants.js';
 import { requireStripe } from '../prices.js';
 import { syncSubscription } from '../stripe-lifecycle.js';
 import { beginLink, CONNECT_LINK_PAGE_TTL_MS, mintConnectToken, type LinkStart } from '../buyer/connect.js';
@@ -55,7 +55,8 @@ export async function portalBilling(ctx: AppContext, session: PortalSession, cus
 export type RegainOutcome = { kind: 'queued' } | { kind: 'reconnect'; start: LinkStart };
 
 /**
- * "Regain access": the buyer left the server or lost a role. Member sync joins them again through
+ * "Regain access": the buyer left the server or lost a role. A member sync that reads the member
+ * first (the records say they hold the roles) joins them again through
  * `guilds.join` and re-applies the roles; that needs a live OAuth token, so without one the buyer
  * connects Discord again (which queues the same sync).
  */
@@ -71,7 +72,7 @@ export async function portalRegain(
     return { kind: 'reconnect', start: await portalConnect(ctx, session, customer.id) };
   const userId = customer.discord_user_id;
   await inTransaction(ctx, (tx) =>
-    enqueueMemberSync(tx, grant.server_id, userId, `customer:${customer.id} (regain access)`),
+    enqueueMemberCheck(tx, grant.server_id, userId, `customer:${customer.id} (regain access)`),
   );
   return { kind: 'queued' };
 }
