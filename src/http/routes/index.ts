@@ -15,6 +15,7 @@ import { registerBuyerRoutes } from './buyer.js';
 import { registerPortalRoutes } from './portal.js';
 import { registerServerListRoutes } from './server-lists.js';
 import { registerJobRoutes } from './jobs.js';
+import { registerSubscriberRoutes } from './subscribers.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -33,4 +34,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerPortalRoutes(app, ctx);
   registerServerListRoutes(app, ctx);
   registerJobRoutes(app, ctx);
+  registerSubscriberRoutes(app, ctx);
 }
