@@ -17,6 +17,7 @@ import {
   type LoadedGrant,
 } from './member-sync-data.js';
 import { discordPort, managedRoleIdsOf, pauseServer, storedStanding, type ServerRow } from './servers.js';
+import { enforcedRoleIdsOf } from './reconcile-data.js';
 
 /**
  * Member sync: the ONLY code that changes Discord. Level-triggered: it recomputes the desired roles
@@ -139,9 +140,8 @@ export async function syncMember(
   const discord = discordPort(ctx);
   const managed = await managedRoleIdsOf(db, serverId);
   for (const g of grants) for (const r of g.grantedRoleIds) managed.add(r);
-  const enforced = new Set<string>();
-  for (const g of grants)
-    if (g.entitlement.enforceRoles) for (const r of g.entitlement.roleIds) enforced.add(r);
+  // Every enforced role of the server, as reconcile uses: a hand-given copy goes whoever holds it.
+  const enforced = await enforcedRoleIdsOf(db, serverId);
 
   let member;
   try {
