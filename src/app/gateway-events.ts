@@ -81,7 +81,11 @@ export async function onMemberChanged(
     now: ctx.clock.now(),
   });
   if (plan.add.length === 0 && plan.remove.length === 0 && !plan.kick) return 'in_sync';
-  if (await syncRunning(db, server.id, userId)) return 'left_to_running_sync';
+  // A sync of several roles shows up as one GUILD_MEMBER_UPDATE per role: while it runs, an update
+  // missing a role it is adding is most likely its own progress, and a second sync would repeat its
+  // calls. A moderator's edit in that window is left to reconcile. A join is never skipped.
+  if (cause === GATEWAY_CAUSE.memberUpdate && (await syncRunning(db, server.id, userId)))
+    return 'left_to_running_sync';
   await inTransaction(ctx, (tx) => enqueueMemberSync(tx, server.id, userId, cause));
   return 'member_sync_queued';
 }

@@ -3,7 +3,7 @@ import { BOT_REMOVED_REASON, GATEWAY_CAUSE } from '../../src/app/gateway-events.
 import { serverHealth } from '../../src/app/servers.js';
 import { eventually } from '../helpers/app.js';
 import { buyer, entitlement, grant, newShop } from '../reconcile/world.js';
-import { gatewayUp, rolesOf, startGatewayWorld, type GatewayWorld } from './world.js';
+import { gatewayUp, rolesOf, startGatewayWorld, syncsIdle, type GatewayWorld } from './world.js';
 
 let w: GatewayWorld | undefined;
 afterEach(async () => {
@@ -22,11 +22,14 @@ async function paidMember(world: GatewayWorld, options: { enforce?: boolean } = 
     10_000,
     'the paid role to be delivered',
   );
+  await syncsIdle(world);
   return { shop, paidRole, ...b };
 }
 
-const syncCauses = async (world: GatewayWorld, userId: string) =>
-  (
+/** The member's sync log once every sync has finished (the log is written after the Discord call). */
+const syncCauses = async (world: GatewayWorld, userId: string) => {
+  await syncsIdle(world);
+  return (
     await world.ctx.db.kysely
       .selectFrom('sync_log')
       .select(['cause', 'action', 'outcome'])
@@ -34,6 +37,7 @@ const syncCauses = async (world: GatewayWorld, userId: string) =>
       .orderBy('id')
       .execute()
   ).map((r) => `${r.cause}:${r.action}:${r.outcome}`);
+};
 
 describe('the gateway listener on the local Discord', () => {
   it('a member who leaves and rejoins gets the paid role back without waiting for reconcile', async () => {

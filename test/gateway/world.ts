@@ -97,3 +97,18 @@ export async function gatewayUp(w: GatewayWorld, status = 'connected'): Promise<
 /** The member's roles in the local Discord (empty when not a member). */
 export const rolesOf = (w: GatewayWorld, guildId: string, userId: string): string[] =>
   w.discord.getMember(guildId, userId)?.roles ?? [];
+
+/** Waits until no member sync is queued or running (a delivery has finished, logs and all). */
+export async function syncsIdle(w: GatewayWorld): Promise<void> {
+  await eventually(
+    async () =>
+      (await w.ctx.db.kysely
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', '=', 'member.sync')
+        .where('status', 'in', ['queued', 'running'])
+        .executeTakeFirst()) === undefined,
+    10_000,
+    'member syncs to finish',
+  );
+}
