@@ -4,7 +4,7 @@ import { FailureError } from '../core/failure.js';
 import type { Executor } from '../adapters/store/db.js';
 import { RetryLater } from '../jobs/worker.js';
 import { inTransaction, type AppContext } from './context.js';
-import { enqueueMemberSync } from './grants.js';
+import { enqueueObservedSync } from './grants.js';
 import { loadGrants } from './member-sync-data.js';
 import { enforcedRoleIdsOf, pausedByBreaker } from './reconcile-data.js';
 import { healServer } from './server-heal.js';
@@ -86,7 +86,7 @@ export async function onMemberChanged(
   // calls. A moderator's edit in that window is left to reconcile. A join is never skipped.
   if (cause === GATEWAY_CAUSE.memberUpdate && (await syncRunning(db, server.id, userId)))
     return 'left_to_running_sync';
-  await inTransaction(ctx, (tx) => enqueueMemberSync(tx, server.id, userId, cause));
+  await inTransaction(ctx, (tx) => enqueueObservedSync(tx, server.id, userId, cause, roleIds));
   return 'member_sync_queued';
 }
 
