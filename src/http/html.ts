@@ -8,7 +8,7 @@ import { escapeHtml } from '../core/html.js';
 export { escapeHtml };
 
 const STYLE =
-  'body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}' +
+  '*{box-sizing:border-box}body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}' +
   'button,.button{background:#5865f2;color:#fff;border:0;border-radius:6px;padding:.6rem 1.2rem;font-size:1rem;text-decoration:none;display:inline-block;cursor:pointer}' +
   'form{margin:.5rem 0}input[type=email]{width:100%;padding:.5rem;font-size:1rem;margin:.5rem 0 1rem}';
 

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { PortalCustomer, PortalPurchase, PortalView } from '../app/portal/overview.js';
-import { formatDay } from '../app/portal/words.js';
+import { shortDay } from '../app/portal/words.js';
 import type { ReceiptSnapshot } from '../app/ports/stripe.js';
 import { escapeHtml as esc } from '../core/html.js';
 
@@ -18,6 +18,7 @@ header a,header button.link{color:#fff}
 main{max-width:44rem;margin:0 auto;padding:1rem}
 h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}h3{font-size:1.05rem;margin:0}
 .card{background:#fff;border:1px solid #d5d9e0;border-radius:10px;padding:1rem;margin:.75rem 0}
+.card>p:first-child,.card>form:first-child p:first-child{margin-top:0}
 .state{margin:.25rem 0 .5rem;font-weight:600}
 .ok{color:#11632f}.warn{color:#8a4b00}.ended{color:#4a5160}
 .notice{background:#e6f0ff;border:1px solid #9bbcf0;border-radius:8px;padding:.75rem;margin:0 0 1rem}
@@ -91,8 +92,8 @@ function rolesList(p: PortalPurchase): string {
     p.joined === null
       ? ''
       : p.joined
-        ? `<li>✓ In the ${esc(p.serverName)} server</li>`
-        : `<li>✗ Not in the ${esc(p.serverName)} server</li>`;
+        ? '<li>✓ You are in the server</li>'
+        : '<li>✗ You are not in the server (any more)</li>';
   const roles = p.roles
     .map((r) => {
       const mark = r.held === null ? '•' : r.held ? '✓' : '✗';
@@ -111,7 +112,7 @@ function purchaseCard(csrf: string, p: PortalPurchase): string {
   ].join('');
   return (
     `<article class="card" aria-labelledby="p-${esc(p.id)}"><h3 id="p-${esc(p.id)}">${esc(p.name)}</h3>` +
-    `<p class="muted">On the ${esc(p.serverName)} Discord server</p>` +
+    `<p class="muted">Discord server: ${esc(p.serverName)}</p>` +
     `<p class="state ${p.tone}">${esc(p.words)}</p>${p.active ? rolesList(p) : ''}` +
     (buttons ? `<div class="actions">${buttons}</div>` : '') +
     '</article>'
@@ -127,7 +128,7 @@ function receiptsTable(receipts: ReceiptSnapshot[]): string {
   const rows = receipts
     .map(
       (r) =>
-        `<tr><td>${esc(formatDay(r.created))}</td><td>${esc(money(r))}</td><td>${esc(r.status ?? '')}</td>` +
+        `<tr><td>${esc(shortDay(r.created))}</td><td>${esc(money(r))}</td><td>${esc(r.status ?? '')}</td>` +
         `<td>${r.hostedUrl ? `<a href="${esc(r.hostedUrl)}">Receipt ${esc(r.number ?? '')}</a>` : ''}</td></tr>`,
     )
     .join('');

@@ -206,7 +206,7 @@ describeEachBackend('the customer portal', ({ dialect }) => {
 
     w.discord.memberLeaves(w.guildId, user);
     const left = await b.get('/portal');
-    expect(left.text).toContain('Not in the');
+    expect(left.text).toContain('You are not in the server');
     const regain = await b.post('/portal/regain', {
       csrf: csrfOf(left),
       grant_id: /name="grant_id" value="([^"]+)"/.exec(left.text)?.[1] ?? '',

@@ -38,9 +38,9 @@ export async function startE2eSandbox(): Promise<Sandbox> {
   return startSandbox(config, { databaseUrl: await freshDatabaseUrl('sqlite') });
 }
 
-/** Saves `artifacts/e2e/<flow>-<nn>-<step>.png` and numbers the steps of one flow. */
-export function screenshots(flow: string) {
-  const dir = join('artifacts', 'e2e');
+/** Saves `artifacts/<folder>/<flow>-<nn>-<step>.png` (default folder `e2e`) and numbers the steps of one flow. */
+export function screenshots(flow: string, folder = 'e2e') {
+  const dir = join('artifacts', folder);
   mkdirSync(dir, { recursive: true });
   let n = 0;
   const taken: string[] = [];

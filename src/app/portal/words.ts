@@ -13,6 +13,13 @@ const DATE = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
 });
 export const formatDay = (ms: number) => DATE.format(new Date(ms));
+const SHORT = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
+export const shortDay = (ms: number) => SHORT.format(new Date(ms));
 
 const ENDED_BECAUSE: Record<string, string> = {
   subscription_canceled: 'the subscription was cancelled',

@@ -44,7 +44,9 @@ function sessionOf(request: FastifyRequest, ctx: AppContext): BuyerSession | nul
 /** A POST from a page of another site is refused even if a browser sent the cookie along. */
 function fromAnotherSite(request: FastifyRequest, ctx: AppContext): boolean {
   const origin = request.headers.origin;
-  return origin !== undefined && origin !== new URL(ctx.publicUrl).origin;
+  // `Origin: null` is what browsers send from our own pages (`Referrer-Policy: no-referrer`);
+  // SameSite=Lax keeps the cookie off another site's POST anyway.
+  return origin !== undefined && origin !== 'null' && origin !== new URL(ctx.publicUrl).origin;
 }
 
 /** A refusal from a use case (not for sale, nothing to bill, Stripe busy) as a page, not JSON. */
