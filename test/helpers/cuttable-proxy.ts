@@ -10,18 +10,19 @@ export class CuttableProxy {
   private cut = false;
   private readonly open = new Set<Socket>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
+  private readonly server: Server;
+  port = 0;
+
+  private constructor(target: { host: string; port: number }) {
+    this.server = createServer((client) => this.accept(client, target));
+  }
 
   static async start(target: { host: string; port: number }): Promise<CuttableProxy> {
-    let proxy: CuttableProxy | undefined;
-    const server = createServer((client) => proxy?.accept(client, target));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
+    const proxy = new CuttableProxy(target);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    const address = proxy.server.address();
     if (address === null || typeof address === 'string') throw new Error('the proxy has no port');
-    proxy = new CuttableProxy(server, address.port);
+    proxy.port = address.port;
     return proxy;
   }
 
