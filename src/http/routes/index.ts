@@ -12,6 +12,9 @@ import { registerInteractionRoutes } from './interactions.js';
 import { registerDiscordLinkRoutes } from './discord-link.js';
 import { registerRolesChannelRoutes } from './roles-channel.js';
 import { registerBuyerRoutes } from './buyer.js';
+import { registerAdminAuthRoutes } from './admin-auth.js';
+import { registerAdminRoutes } from './admins.js';
+import { registerApiKeyRoutes } from './api-keys.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -27,4 +30,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerDiscordLinkRoutes(app, ctx);
   registerRolesChannelRoutes(app, ctx);
   registerBuyerRoutes(app, ctx);
+  registerAdminAuthRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
+  registerApiKeyRoutes(app, ctx);
 }
