@@ -10,7 +10,8 @@ declare module 'fastify' {
     /**
      * Who may call the route:
      * - `api_key` (default for /api routes): an admin, by API key or by dashboard session;
-     * - `session`: a signed-in dashboard session only (what only makes sense for a browser);
+     * - `session`: a signed-in dashboard session only (what only makes sense for a browser; an API
+     *   key is answered 403 by the route, after validation);
      * - `public`: anyone.
      */
     auth?: 'api_key' | 'session' | 'public';
@@ -60,7 +61,9 @@ export function apiKeyGuard(ctx: AppContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const mode = request.routeOptions.config?.auth;
     if (mode !== 'api_key' && mode !== 'session') return;
-    const token = mode === 'api_key' ? bearerOf(request) : undefined;
+    // A key on a session-only route authenticates (so a malformed request still gets its 400);
+    // the route then answers 403, since a key has no session to show.
+    const token = bearerOf(request);
     if (token) {
       const key = await authenticateApiKey(ctx, token);
       if (!key) return sendError(reply, request, 'unauthorized', 'the API key is unknown or revoked');

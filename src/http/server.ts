@@ -9,6 +9,7 @@ import { registerCookies } from './cookies.js';
 import { handleError, sendError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
 import { registerPublicSurface } from './surface.js';
+import { registerWebApp } from './web-app.js';
 
 /** Builds the HTTP server: API, webhooks, interactions, OAuth callbacks, health and metrics. */
 export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance> {
@@ -82,5 +83,6 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
   );
 
   await registerRoutes(app, ctx);
+  await registerWebApp(app);
   return app;
 }

@@ -59,7 +59,12 @@ const invitationSchema = z.object({
   expires_at: isoString,
 });
 
-const signedIn = (request: FastifyRequest) => ({ adminId: request.adminId!, sessionId: request.sessionId! });
+/** The session of a session-only route; an API key has none (403). */
+function signedIn(request: FastifyRequest) {
+  if (!request.adminId || !request.sessionId)
+    throw new AppError('forbidden', 'this route is for a signed-in dashboard session, not an API key');
+  return { adminId: request.adminId, sessionId: request.sessionId };
+}
 
 function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
