@@ -15,6 +15,8 @@ import { registerBuyerRoutes } from './buyer.js';
 import { registerAdminAuthRoutes } from './admin-auth.js';
 import { registerAdminRoutes } from './admins.js';
 import { registerApiKeyRoutes } from './api-keys.js';
+import { registerServerListRoutes } from './server-lists.js';
+import { registerJobRoutes } from './jobs.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -33,4 +35,6 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerAdminAuthRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
+  registerServerListRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
 }
