@@ -17,6 +17,7 @@ import { registerAdminRoutes } from './admins.js';
 import { registerApiKeyRoutes } from './api-keys.js';
 import { registerServerListRoutes } from './server-lists.js';
 import { registerJobRoutes } from './jobs.js';
+import { registerSubscriberRoutes } from './subscribers.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -37,4 +38,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerApiKeyRoutes(app, ctx);
   registerServerListRoutes(app, ctx);
   registerJobRoutes(app, ctx);
+  registerSubscriberRoutes(app, ctx);
 }
