@@ -12,6 +12,7 @@ import { registerInteractionRoutes } from './interactions.js';
 import { registerDiscordLinkRoutes } from './discord-link.js';
 import { registerRolesChannelRoutes } from './roles-channel.js';
 import { registerBuyerRoutes } from './buyer.js';
+import { registerPortalRoutes } from './portal.js';
 import { registerAdminAuthRoutes } from './admin-auth.js';
 import { registerAdminRoutes } from './admins.js';
 import { registerApiKeyRoutes } from './api-keys.js';
@@ -33,6 +34,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerDiscordLinkRoutes(app, ctx);
   registerRolesChannelRoutes(app, ctx);
   registerBuyerRoutes(app, ctx);
+  registerPortalRoutes(app, ctx);
   registerAdminAuthRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
