@@ -110,6 +110,12 @@ export const configSchema = z.object({
   RECONCILE_BREAKER_MAX_REMOVALS: z.coerce.number().int().min(0).default(50),
   /** Reconcile breaker: … or more than this share (0–1) of the server's managed role assignments. */
   RECONCILE_BREAKER_MAX_SHARE: z.coerce.number().min(0).max(1).default(0.1),
+  /**
+   * `on` (default): `serve` and `worker` listen to the Discord gateway (one connection across all
+   * instances, led through the database) and repair rejoins, hand-edited roles and broken setups
+   * at once. `off`: only the periodic reconcile repairs drift.
+   */
+  GATEWAY: z.enum(['on', 'off']).default('on'),
   /** Let merchant webhooks target private and loopback addresses (tests, the sandbox). */
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
 

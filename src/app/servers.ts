@@ -15,6 +15,7 @@ import {
 } from '../core/role-grantability.js';
 import type { AppContext } from './context.js';
 import { consumeInstallState, installActorAllowed, issueInstallState } from './install-state.js';
+import { readGatewayHealth, type GatewayHealth } from './gateway-lease.js';
 
 export type ServerRow = Selectable<ServersTable>;
 
@@ -316,6 +317,8 @@ export interface ServerHealth {
   pause_reason: string | null;
   checked_at: string | null;
   roles: RoleHealth[];
+  /** Whether drift is repaired at once (the gateway) or only by reconcile, and why. */
+  gateway: GatewayHealth;
 }
 
 /** Per managed role: grantable, or exactly what to fix (from the stored snapshot; refresh first for live data). */
@@ -339,6 +342,7 @@ export async function serverHealth(ctx: AppContext, serverId: string): Promise<S
     pause_reason: server.pause_reason,
     checked_at: server.health_checked_at === null ? null : new Date(server.health_checked_at).toISOString(),
     roles: health,
+    gateway: await readGatewayHealth(db, Date.now()),
   };
 }
 

@@ -14,6 +14,7 @@ import {
 import { discordUxJobHandlers, discordUxPeriodicTasks } from '../app/discord-ux-jobs.js';
 import { reconcileJobHandlers, reconcilePeriodicTasks } from '../app/reconcile-jobs.js';
 import { buyerJobHandlers, buyerPeriodicTasks } from '../app/buyer/jobs.js';
+import { gatewayJobHandlers } from '../app/gateway-events.js';
 import type { JobHandler } from './worker.js';
 import type { PeriodicTask } from './scheduler.js';
 
@@ -24,6 +25,7 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
     ...discordUxJobHandlers(ctx),
     ...reconcileJobHandlers(ctx),
     ...buyerJobHandlers(ctx),
+    ...gatewayJobHandlers(ctx),
     [GRANT_EXPIRE_JOB]: (payload) => expireGrant(ctx, payload),
     [MEMBER_SYNC_JOB]: (payload) => runMemberSyncJob(ctx, payload),
     [GRANT_REVOKE_BILLING_JOB]: (payload, { job }) =>

@@ -16,6 +16,7 @@ export interface Database {
   sync_log: SyncLogTable;
   jobs: JobsTable;
   periodic_tasks: PeriodicTasksTable;
+  gateway_leases: GatewayLeasesTable;
   inbox_events: InboxEventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
@@ -232,6 +233,19 @@ export interface PeriodicTasksTable {
   name: string;
   /** Index of the last period (floor(now / interval)) for which the task was enqueued. */
   last_period: number;
+}
+
+/** The gateway listener's leader lease, one row per bot (see migration 011). */
+export interface GatewayLeasesTable {
+  name: string;
+  /** The instance holding the lease (its listener id). */
+  holder: string;
+  /** Epoch ms; after it any instance may take the lease. */
+  expires_at: number;
+  /** Where the leader's connection stands: connecting | connected | no_members_intent | disconnected. */
+  status: string;
+  detail: string | null;
+  updated_at: number;
 }
 
 export interface InboxEventsTable {
