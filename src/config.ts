@@ -97,6 +97,8 @@ export const configSchema = z.object({
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
   MAIL_FROM: z.string().min(3).default('Rolegate <rolegate@localhost>'),
+  /** The seller's name in buyers' emails and pages. Default: the display name of MAIL_FROM. */
+  MERCHANT_NAME: z.string().min(1).max(100).optional(),
 
   /** Run the local Discord, local Stripe and mail sink when credentials are missing. */
   SANDBOX: bool.optional(),

@@ -14,6 +14,7 @@ import * as m008 from './migrations/008_buyer_links.js';
 import * as m009 from './migrations/009_hardening.js';
 import * as m010 from './migrations/010_revoke_billing.js';
 import * as m011 from './migrations/011_gateway.js';
+import * as m021 from './migrations/021_portal.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -72,6 +73,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '009_hardening': (dialect) => ({ up: (db) => m009.up(db, dialect) }),
   '010_revoke_billing': (dialect) => ({ up: (db) => m010.up(db, dialect) }),
   '011_gateway': (dialect) => ({ up: (db) => m011.up(db, dialect) }),
+  '021_portal': (dialect) => ({ up: (db) => m021.up(db, dialect) }),
 };
 
 /** Names of all migrations this build knows, in order. */
