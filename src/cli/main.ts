@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { migrate, openDb } from '../adapters/store/db.js';
 import { startRolegate, type Rolegate } from '../main/app.js';
-import { createApiKey, listApiKeys, revokeApiKey } from '../app/api-keys.js';
+import { runApiKeysCommand } from './api-keys.js';
 import { listGrantsForCli } from './grants.js';
 import { stopOnSignal } from './signals.js';
 
@@ -78,22 +78,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'api-keys':
       await oneShot(async (app) => {
-        if (sub === 'create') {
-          const name = rest.join(' ').trim() || 'default';
-          const key = await createApiKey(app.ctx, name);
-          console.log(`created ${key.id} (${name})\n\n  ${key.key}\n\nStore it now: it is shown only once.`);
-        } else if (sub === 'list') {
-          for (const k of await listApiKeys(app.ctx)) {
-            console.log(`${k.id}  ${k.prefix}…  ${k.name}  ${k.revoked_at ? 'revoked' : 'active'}`);
-          }
-        } else if (sub === 'revoke' && rest[0]) {
-          console.log(
-            (await revokeApiKey(app.ctx, rest[0])) ? `revoked ${rest[0]}` : `no active key ${rest[0]}`,
-          );
-        } else {
-          console.error(usage);
-          process.exitCode = 2;
-        }
+        if (await runApiKeysCommand(app.ctx, sub, rest)) return;
+        console.error(usage);
+        process.exitCode = 2;
       });
       return;
     case 'grants':
@@ -109,11 +96,20 @@ async function main(argv: string[]): Promise<void> {
         console.log(lines.join('\n'));
       });
       return;
+    case 'discord':
+      await (await import('./discord.js')).runDiscordCommand(sub, rest, config());
+      return;
+    case 'reconcile': {
+      const args = [sub, ...rest].filter((a): a is string => a !== undefined);
+      await (await import('./reconcile.js')).runReconcileCommand(args, config());
+      return;
+    }
+    case 'jobs':
+      await (await import('./jobs.js')).runJobsCommand(sub, rest, config());
+      return;
     default:
       break;
   }
-  const extra = await import('./extra.js');
-  if (await extra.runExtraCommand(command, sub, rest, config)) return;
   console.error(usage);
   process.exitCode = command ? 2 : 0;
 }

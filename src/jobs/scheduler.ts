@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db.js';
-import { enqueue } from './queue.js';
+import { enqueue } from '../adapters/store/queue.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { DatabaseOutage, LoopBackoff } from './db-outage.js';
 

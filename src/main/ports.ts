@@ -1,5 +1,5 @@
-import type { AppContext } from '../app/context.js';
-import type { Ports } from '../app/ports.js';
+import type { AppContext } from '../app/shared/context.js';
+import type { Ports } from '../core/ports/index.js';
 import { stripePorts } from '../adapters/stripe/ports.js';
 import { discordPorts } from '../adapters/discord/ports.js';
 

@@ -1,5 +1,5 @@
-import type { AppContext } from '../../app/context.js';
-import type { Ports } from '../../app/ports.js';
+import type { AppContext } from '../../app/shared/context.js';
+import type { Ports } from '../../core/ports/index.js';
 import { DiscordRestAdapter } from './rest.js';
 
 /** The Discord adapter when a bot token is configured (real Discord, or the local one via DISCORD_API_URL). */

@@ -23,7 +23,7 @@ import type {
   DiscordPort,
   DiscordRole,
   DiscordUser,
-} from '../../app/ports/discord.js';
+} from '../../core/ports/discord.js';
 import { classified, classifyDiscordError, isAlreadyGone, type DiscordOp } from './classify.js';
 
 export interface DiscordRestOptions {

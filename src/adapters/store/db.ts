@@ -14,7 +14,8 @@ import * as m008 from './migrations/008_buyer_links.js';
 import * as m009 from './migrations/009_hardening.js';
 import * as m010 from './migrations/010_revoke_billing.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+import { dialectOf, type Dialect } from './dialect.js';
+export { dialectOf, type Dialect } from './dialect.js';
 
 /** The database handle every store function takes: Kysely plus which SQL dialect it speaks. */
 export interface Db {
@@ -29,10 +30,6 @@ export type Executor = Kysely<Database>;
 // PostgreSQL returns int8 (bigint) as strings; every bigint we store is an epoch-ms or an amount
 // well inside Number.MAX_SAFE_INTEGER.
 pg.types.setTypeParser(20, (v) => Number(v));
-
-export function dialectOf(url: string): Dialect {
-  return url.startsWith('postgres') ? 'postgres' : 'sqlite';
-}
 
 /**
  * Opens SQLite (WAL, busy timeout) or PostgreSQL from a DATABASE_URL. Does not migrate.

@@ -1,6 +1,6 @@
-import type { AppContext } from '../../app/context.js';
-import { StripeCheckout } from '../../app/checkout.js';
-import type { Ports } from '../../app/ports.js';
+import type { AppContext } from '../../app/shared/context.js';
+import { StripeCheckout } from '../../app/billing/checkout.js';
+import type { Ports } from '../../core/ports/index.js';
 import { StripeClient } from './client.js';
 
 /** The Stripe port and the checkout port built on it, when STRIPE_SECRET_KEY and the webhook secret are set. */

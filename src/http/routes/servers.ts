@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
-import { healServer } from '../../app/server-heal.js';
+import type { AppContext } from '../../app/shared/context.js';
+import { healServer } from '../../app/access/heal.js';
 import {
   botInstallUrl,
   connectServer,
@@ -11,7 +11,7 @@ import {
   refreshServer,
   serverHealth,
   serverView,
-} from '../../app/servers.js';
+} from '../../app/access/servers.js';
 import { AppError } from '../../core/errors.js';
 import { FailureError } from '../../core/failure.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';
