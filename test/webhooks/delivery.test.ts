@@ -176,10 +176,13 @@ describeEachBackend('merchant webhook delivery', ({ dialect }) => {
     expect(d!.attempt_count).toBe(1);
     const got = await t.api(`/api/webhook-endpoints/${ep.id}`);
     expect(got.body).toMatchObject({ enabled: false, disabled_reason: 'the endpoint answered 410 Gone' });
-    // A disabled endpoint receives no new events.
+    // A disabled endpoint receives no new events. Deliveries are written in the transaction of the
+    // change (outbox), so once an enabled witness has all three, the disabled one provably has none.
+    const witness = await endpoint('/witness');
     await grantLifecycle();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(receiver.at()).toHaveLength(1);
+    await settled(witness.id, 3);
+    expect(await deliveries(ep.id)).toHaveLength(1);
+    expect(receiver.at('/hook')).toHaveLength(1);
   });
 
   it('a redirect is not followed: the 3xx is a failed attempt and the target is never called', async () => {

@@ -12,6 +12,8 @@ import { registerInteractionRoutes } from './interactions.js';
 import { registerDiscordLinkRoutes } from './discord-link.js';
 import { registerRolesChannelRoutes } from './roles-channel.js';
 import { registerBuyerRoutes } from './buyer.js';
+import { registerServerListRoutes } from './server-lists.js';
+import { registerJobRoutes } from './jobs.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -27,4 +29,6 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerDiscordLinkRoutes(app, ctx);
   registerRolesChannelRoutes(app, ctx);
   registerBuyerRoutes(app, ctx);
+  registerServerListRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
 }

@@ -13,7 +13,8 @@ import {
   serverView,
 } from '../../app/access/servers.js';
 import { AppError } from '../../core/errors.js';
-import { FailureError } from '../../core/failure.js';
+import { forgetServerLists } from '../../app/dashboard/discord-lists.js';
+import { discordCall } from '../discord-errors.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';
 import { idParams, isoString, personCause, requireId } from '../schemas.js';
 
@@ -54,17 +55,6 @@ const healthSchema = z.object({
 });
 
 const serverWithHealth = serverSchema.extend({ health: healthSchema });
-
-/** A Discord failure during a request becomes one of our API errors, in the merchant's words. */
-async function discordCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (!(err instanceof FailureError)) throw err;
-    if (err.failure.owner === 'retry') throw new AppError('service_unavailable', err.failure.message);
-    throw new AppError('unprocessable', err.failure.message, { reason: err.failure.code });
-  }
-}
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -131,6 +121,7 @@ export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
       const server = await loadServer(ctx.db.kysely, id);
       if (server.status === 'paused') await healServer(ctx, id);
       else await discordCall(() => refreshServer(ctx, id));
+      forgetServerLists(ctx, id);
       return withHealth(id);
     },
   );
