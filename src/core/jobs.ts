@@ -31,3 +31,13 @@ export class RetryLater extends Error {
     this.name = 'RetryLater';
   }
 }
+
+/** A job enqueued once per period across all instances (the scheduler claims each period once). */
+export interface PeriodicTask {
+  /** Unique name; also the job's dedupe key prefix. */
+  name: string;
+  everyMs: number;
+  /** Job kind enqueued once per period. */
+  kind: string;
+  payload?: unknown;
+}

@@ -11,7 +11,7 @@ import { discordUxJobHandlers, discordUxPeriodicTasks } from '../app/buyer/disco
 import { reconcileJobHandlers, reconcilePeriodicTasks } from '../app/access/reconcile-jobs.js';
 import { buyerJobHandlers, buyerPeriodicTasks } from '../app/buyer/jobs.js';
 import type { JobHandler } from '../core/jobs.js';
-import type { PeriodicTask } from '../jobs/scheduler.js';
+import type { PeriodicTask } from '../core/jobs.js';
 
 /** Every job kind and its handler (one line each). */
 export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { FailureError } from '../../core/failure.js';
 import type { JobHandler } from '../../core/jobs.js';
 import { RetryLater } from '../../core/jobs.js';
-import type { PeriodicTask } from '../../jobs/scheduler.js';
+import type { PeriodicTask } from '../../core/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { reconcileServer } from './reconcile.js';

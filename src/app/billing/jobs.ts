@@ -1,5 +1,5 @@
 import type { JobHandler } from '../../core/jobs.js';
-import type { PeriodicTask } from '../../jobs/scheduler.js';
+import type { PeriodicTask } from '../../core/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { STRIPE_PROCESS_EVENT_JOB } from './ingest.js';
 import { STRIPE_GRACE_CHECK_JOB, checkGrace } from './lifecycle.js';

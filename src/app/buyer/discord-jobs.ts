@@ -1,5 +1,5 @@
 import type { JobHandler } from '../../core/jobs.js';
-import type { PeriodicTask } from '../../jobs/scheduler.js';
+import type { PeriodicTask } from '../../core/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { DISCORD_DM_JOB, runDirectMessageJob } from './dm.js';
 import { LINK_REFRESH_TASK, refreshExpiringLinks } from './discord-link.js';

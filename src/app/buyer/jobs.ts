@@ -1,4 +1,4 @@
-import type { PeriodicTask } from '../../jobs/scheduler.js';
+import type { PeriodicTask } from '../../core/jobs.js';
 import type { JobHandler } from '../../core/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { deleteExpiredOAuthStates } from '../access/install-state.js';
