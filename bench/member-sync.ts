@@ -5,7 +5,7 @@
  *
  * Seeds one server with one role and N buyers already in the guild, then creates N active grants in
  * one burst (each queues its member sync through the outbox) and waits until every grant is
- * `delivered`. Each delivery costs one GET member and one PUT role. Prints achieved requests/s ÷
+ * `delivered`. Each delivery costs one PUT role (decision 0019: no read first). Prints achieved requests/s ÷
  * the limit (target ≥ 0.9), the 429 count (target 0), the invalid-request count, and p50/p99 from
  * grant creation to the role applied at the local Discord. DATABASE_URL picks the backend
  * (default: a fresh SQLite file).

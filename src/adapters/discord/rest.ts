@@ -11,6 +11,7 @@ import {
 import { FailureError } from '../../core/failure.js';
 import type {
   AddMemberOutcome,
+  AddRoleOutcome,
   DiscordChannel,
   DiscordCommands,
   DiscordFollowupBody,
@@ -128,8 +129,15 @@ export class DiscordRestAdapter implements DiscordPort {
     });
   }
 
-  async addRole(guildId: string, userId: string, roleId: string, reason: string): Promise<void> {
-    await classified('add_role', () => this.api.guilds.addRoleToMember(guildId, userId, roleId, { reason }));
+  async addRole(guildId: string, userId: string, roleId: string, reason: string): Promise<AddRoleOutcome> {
+    try {
+      await this.api.guilds.addRoleToMember(guildId, userId, roleId, { reason });
+      return 'added';
+    } catch (err) {
+      // Unknown Member: the user is not in the server; member sync decides whether to join them.
+      if (isAlreadyGone(err)) return 'not_member';
+      throw new FailureError(classifyDiscordError(err, 'add_role'));
+    }
   }
 
   async removeRole(guildId: string, userId: string, roleId: string, reason: string): Promise<void> {

@@ -7,7 +7,12 @@ import { syncMember } from './member-sync.js';
 function isSyncPayload(p: unknown): p is MemberSyncPayload {
   if (typeof p !== 'object' || p === null) return false;
   const o = p as Record<string, unknown>;
-  return typeof o.serverId === 'string' && typeof o.userId === 'string' && typeof o.cause === 'string';
+  return (
+    typeof o.serverId === 'string' &&
+    typeof o.userId === 'string' &&
+    typeof o.cause === 'string' &&
+    (o.verify === undefined || typeof o.verify === 'boolean')
+  );
 }
 
 /**
@@ -19,7 +24,9 @@ function isSyncPayload(p: unknown): p is MemberSyncPayload {
 export async function runMemberSyncJob(ctx: AppContext, payload: unknown): Promise<void> {
   if (!isSyncPayload(payload)) throw new Error('member.sync payload needs serverId, userId and cause');
   try {
-    await syncMember(ctx, payload.serverId, payload.userId, payload.cause);
+    await syncMember(ctx, payload.serverId, payload.userId, payload.cause, {
+      verify: payload.verify === true,
+    });
   } catch (err) {
     if (
       err instanceof FailureError &&

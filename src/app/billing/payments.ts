@@ -1,6 +1,7 @@
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import { applyGrantEvent, createGrant, type GrantRow } from '../grants/grants.js';
 import { requireStripe } from '../shared/services.js';
+import { revokeForPayment } from './revoke.js';
 import {
   claimFreshSnapshot,
   grantById,
@@ -66,9 +67,10 @@ export async function syncCharge(ctx: AppContext, chargeId: string) {
     const policy = await entitlementPolicy(tx, g.entitlement_id);
     const full = charge.refunded || charge.amountRefunded >= charge.amount;
     if (!full && policy.partial_refund_policy !== 'revoke') return g;
-    return applyGrantEvent(ctx, tx, g.id, 'revoke', {
+    return revokeForPayment(ctx, tx, g, {
       cause: `grant:${g.id}`,
       reason: full ? 'refunded' : 'partially_refunded',
+      billing: 'cancel_now',
     });
   });
 }
@@ -94,7 +96,7 @@ export async function syncDispute(ctx: AppContext, disputeId: string) {
     const cause = `grant:${g.id}`;
     if (dispute.status === 'lost') {
       if (g.status === 'revoked') return g;
-      return applyGrantEvent(ctx, tx, g.id, 'revoke', { cause, reason: 'dispute_lost' });
+      return revokeForPayment(ctx, tx, g, { cause, reason: 'dispute_lost', billing: 'cancel_now' });
     }
     if (DISPUTE_WON.has(dispute.status)) {
       if (!policy.restore_on_dispute_won || otherOpen) return g;
@@ -104,9 +106,11 @@ export async function syncDispute(ctx: AppContext, disputeId: string) {
       return g;
     }
     if (g.status === 'revoked' || isDisputeHold(g)) return g;
-    return policy.dispute_policy === 'suspend'
-      ? applyGrantEvent(ctx, tx, g.id, 'suspend', { cause, reason: 'dispute' })
-      : applyGrantEvent(ctx, tx, g.id, 'revoke', { cause, reason: 'dispute' });
+    if (policy.dispute_policy === 'suspend')
+      return applyGrantEvent(ctx, tx, g.id, 'suspend', { cause, reason: 'dispute' });
+    // A win may give the access back (reissue): then the period paid must still be there.
+    const billing = policy.restore_on_dispute_won ? 'cancel_at_period_end' : 'cancel_now';
+    return revokeForPayment(ctx, tx, g, { cause, reason: 'dispute', billing });
   });
   // After a win the subscription (if any) decides again: it may have ended meanwhile.
   if (after?.stripe_subscription_id && after.status !== 'revoked' && DISPUTE_WON.has(dispute.status))

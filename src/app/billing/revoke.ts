@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { FailureError } from '../../core/failure.js';
-import type { RevokeBilling, RevokeBillingStatus } from '../../core/revoke-billing.js';
+import {
+  planRevokeBilling,
+  type RevokeBilling,
+  type RevokeBillingStatus,
+} from '../../core/revoke-billing.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
-import { grantView, type GrantRow } from '../grants/grants.js';
+import { applyGrantEvent, grantView, type GrantRow } from '../grants/grants.js';
 import type { SubscriptionSnapshot } from '../../core/ports/stripe.js';
 import { requireStripe } from '../shared/services.js';
 import { claimFreshSnapshot, grantById, subscriptionEndsAt } from './grant-lookup.js';
@@ -27,6 +31,28 @@ export const revokeBillingKey = (grantId: string, action: 'cancel_now' | 'period
 export async function queueRevokeBilling(tx: Tx, grantId: string, cause: string): Promise<void> {
   const payload: RevokeBillingPayload = { grantId, cause };
   await tx.enqueue({ kind: GRANT_REVOKE_BILLING_JOB, payload, dedupeKey: `revoke-billing:${grantId}` });
+}
+
+/**
+ * A revoke that Stripe's money caused (a refund, a dispute) of a grant a subscription pays for also
+ * stops the subscription, with the same job and record as a revoke by hand (docs/decisions/0023):
+ * otherwise the buyer keeps being charged for access they no longer have. Other grants revoke as before.
+ */
+export async function revokeForPayment(
+  ctx: AppContext,
+  tx: Tx,
+  g: GrantRow,
+  o: { cause: string; reason: string; billing: RevokeBilling },
+): Promise<GrantRow> {
+  const plan = g.stripe_subscription_id === null ? null : planRevokeBilling(g, o.billing);
+  const billing = plan?.ok ? plan : { choice: null, status: null };
+  const revoked = await applyGrantEvent(ctx, tx, g.id, 'revoke', {
+    cause: o.cause,
+    reason: o.reason,
+    patch: { revoke_billing: billing.choice, revoke_billing_status: billing.status },
+  });
+  if (billing.status === 'pending') await queueRevokeBilling(tx, g.id, o.cause);
+  return revoked;
 }
 
 const ENDED = new Set(['canceled', 'incomplete_expired']);

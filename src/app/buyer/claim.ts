@@ -1,6 +1,6 @@
 import { inTransaction, type AppContext } from '../shared/context.js';
 import { linkCustomerToDiscord } from './discord-link.js';
-import { enqueueMemberSync } from '../grants/grants.js';
+import { enqueueMemberCheck } from '../grants/grants.js';
 
 /**
  * `/claim CODE`: the code from the purchase email links the Discord user who types it to that
@@ -69,7 +69,7 @@ export async function claimGrant(
         .executeTakeFirstOrThrow();
       if (claim.discord_user_id !== input.discordUserId) return { kind: 'used_by_someone_else' };
       // The same person again (e.g. after leaving and rejoining): re-run their sync.
-      await enqueueMemberSync(tx, grant.server_id, input.discordUserId, input.cause);
+      await enqueueMemberCheck(tx, grant.server_id, input.discordUserId, input.cause);
       return { kind: 'already_yours', ...found };
     }
     const previous = await linkCustomerToDiscord(ctx, tx, {

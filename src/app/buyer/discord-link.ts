@@ -3,7 +3,7 @@ import type { DiscordLinksTable } from '../../adapters/store/schema.js';
 import { FailureError } from '../../core/failure.js';
 import { canTransition, type GrantStatus } from '../../core/grant-state.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
-import { applyGrantEvent, enqueueMemberSync } from '../grants/grants.js';
+import { applyGrantEvent, enqueueMemberCheck, enqueueMemberSync } from '../grants/grants.js';
 import type { DiscordOAuthTokens } from '../../core/ports/discord.js';
 
 /**
@@ -127,9 +127,11 @@ export async function linkCustomerToDiscord(
     .where('status', '!=', 'revoked')
     .execute();
   for (const { server_id } of servers) {
-    await enqueueMemberSync(tx, server_id, input.discordUserId, input.cause);
-    if (previous && previous !== input.discordUserId)
-      await enqueueMemberSync(tx, server_id, previous, `${input.cause} (account switched)`);
+    // After a switch the grants' recorded roles describe the previous account: both are read.
+    if (previous && previous !== input.discordUserId) {
+      await enqueueMemberCheck(tx, server_id, input.discordUserId, input.cause);
+      await enqueueMemberCheck(tx, server_id, previous, `${input.cause} (account switched)`);
+    } else await enqueueMemberSync(tx, server_id, input.discordUserId, input.cause);
   }
   if (previous && previous !== input.discordUserId)
     ctx.log.info(

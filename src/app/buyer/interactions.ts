@@ -13,7 +13,7 @@ import { AppError } from '../../core/errors.js';
 import { claimGrant, type ClaimResult } from './claim.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
 import { enqueueDirectMessage } from './dm.js';
-import { enqueueMemberSync } from '../grants/grants.js';
+import { enqueueMemberCheck } from '../grants/grants.js';
 import { formatDate } from '../catalog/offer-text.js';
 
 /**
@@ -301,6 +301,6 @@ async function resync(
 ): Promise<APIInteractionResponse> {
   const server = await serverOf(ctx, i);
   if (!server) return say('Use this inside the server whose roles you want checked.');
-  await inTransaction(ctx, (tx) => enqueueMemberSync(tx, server.id, userId, cause));
+  await inTransaction(ctx, (tx) => enqueueMemberCheck(tx, server.id, userId, cause));
   return say('Rolegate is checking your roles now; anything you paid for comes back within a few seconds.');
 }

@@ -34,6 +34,12 @@ export interface MemberSyncPayload {
   serverId: string;
   userId: string;
   cause: string;
+  /**
+   * Read the member first instead of trusting the roles the grants record (decision 0019): for
+   * causes that say the records may not describe this account (an account switch, a "check my
+   * roles" button, a claim again after leaving and rejoining).
+   */
+  verify?: boolean;
 }
 
 /** Queues one member sync; a burst for the same member collapses into one run. */
@@ -50,6 +56,21 @@ export async function enqueueMemberSync(
     payload,
     dedupeKey: `sync:${serverId}:${userId}`,
     ...(runAt === undefined ? {} : { runAt }),
+  });
+}
+
+/**
+ * Queues a member sync that reads the member first (`verify`). It replaces the payload of a queued
+ * sync of that member, so a burst that contains one check runs as a check; a plain sync queued
+ * after it keeps the check.
+ */
+export async function enqueueMemberCheck(tx: Tx, serverId: string, userId: string, cause: string) {
+  const payload: MemberSyncPayload = { serverId, userId, cause, verify: true };
+  await tx.enqueue({
+    kind: MEMBER_SYNC_JOB,
+    payload,
+    dedupeKey: `sync:${serverId}:${userId}`,
+    replacePayload: true,
   });
 }
 

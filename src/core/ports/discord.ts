@@ -68,6 +68,9 @@ export interface DiscordOAuthTokens {
   guild?: { id: string; name: string; ownerId: string; roles: DiscordRole[] };
 }
 
+/** Outcome of Add Guild Member Role: `added` (204) or `not_member` (10007 Unknown Member). */
+export type AddRoleOutcome = 'added' | 'not_member';
+
 /** Outcome of Add Guild Member: `added` (201; roles in the body applied) or `already_member` (204; roles NOT applied). */
 export type AddMemberOutcome = 'added' | 'already_member';
 
@@ -96,8 +99,12 @@ export interface DiscordPort {
   listMembers(guildId: string, options: { limit: number; after?: string }): Promise<DiscordMember[]>;
 
   // ---- guild, roles, members (write; member sync only) ----
-  /** Per-role PUT; idempotent. */
-  addRole(guildId: string, userId: string, roleId: string, reason: string): Promise<void>;
+  /**
+   * Per-role PUT; idempotent. `not_member` when Discord answers Unknown Member (10007): the user is
+   * not in the server (member sync then decides whether to join them). This is how a sync learns
+   * membership without a read first.
+   */
+  addRole(guildId: string, userId: string, roleId: string, reason: string): Promise<AddRoleOutcome>;
   /** Per-role DELETE; idempotent. Resolves when the member is already gone (10007 = done). */
   removeRole(guildId: string, userId: string, roleId: string, reason: string): Promise<void>;
   /** Add Guild Member with the buyer's `guilds.join` access token. After `already_member`, add roles explicitly. */

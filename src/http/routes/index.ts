@@ -14,6 +14,7 @@ import { registerRolesChannelRoutes } from './roles-channel.js';
 import { registerBuyerRoutes } from './buyer.js';
 import { registerServerListRoutes } from './server-lists.js';
 import { registerJobRoutes } from './jobs.js';
+import { registerSubscriberRoutes } from './subscribers.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -31,4 +32,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerBuyerRoutes(app, ctx);
   registerServerListRoutes(app, ctx);
   registerJobRoutes(app, ctx);
+  registerSubscriberRoutes(app, ctx);
 }
