@@ -85,6 +85,8 @@ export const configSchema = z.object({
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
   MAIL_FROM: z.string().min(3).default('Rolegate <rolegate@localhost>'),
+  /** The seller's name in buyers' emails and pages. Default: the display name of MAIL_FROM. */
+  MERCHANT_NAME: z.string().min(1).max(100).optional(),
 
   /** Run the local Discord, local Stripe and mail sink when credentials are missing. */
   SANDBOX: bool.optional(),
@@ -98,6 +100,12 @@ export const configSchema = z.object({
   RECONCILE_BREAKER_MAX_REMOVALS: z.coerce.number().int().min(0).default(50),
   /** Reconcile breaker: … or more than this share (0–1) of the server's managed role assignments. */
   RECONCILE_BREAKER_MAX_SHARE: z.coerce.number().min(0).max(1).default(0.1),
+  /**
+   * `on` (default): `serve` and `worker` listen to the Discord gateway (one connection across all
+   * instances, led through the database) and repair rejoins, hand-edited roles and broken setups
+   * at once. `off`: only the periodic reconcile repairs drift.
+   */
+  GATEWAY: z.enum(['on', 'off']).default('on'),
   /** Let merchant webhooks target private and loopback addresses (tests, the sandbox). */
   WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
 

@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<void> {
     case 'worker': {
       const app = await startRolegate({
         config: config(),
-        run: { http: false, worker: true, scheduler: true },
+        run: { http: false, worker: true, scheduler: true, gateway: true },
       });
       app.ctx.log.info({ worker: app.worker?.name }, 'worker started');
       stopOnSignal(app);

@@ -11,7 +11,10 @@ export async function startServe(config: Config): Promise<Rolegate> {
     console.log(sandboxBanner(sandbox));
     return { ...app, stop: () => sandbox.stop() };
   }
-  const app = await startRolegate({ config, run: { http: true, worker: true, scheduler: true } });
+  const app = await startRolegate({
+    config,
+    run: { http: true, worker: true, scheduler: true, gateway: true },
+  });
   app.ctx.log.info({ url: app.url, database: config.DATABASE_URL.split(':')[0] }, 'Rolegate is running');
   console.log(
     `\nRolegate is running at ${app.url}\n  health:   ${app.url}/healthz\n  API docs: ${app.url}/api/docs\n`,

@@ -17,6 +17,8 @@ export const COOKIES = {
   checkout: { name: 'rolegate_checkout', path: '/', maxAgeSeconds: 86_400 },
   /** A buyer who opened their emailed sign-in link in this browser. */
   buyer: { name: 'rolegate_buyer', path: '/buyer', maxAgeSeconds: 3_600 },
+  /** A customer portal session (decision 0021): a random token whose hash names the session row. */
+  portal: { name: 'rolegate_portal', path: '/portal', maxAgeSeconds: 43_200 },
 } as const;
 
 export type CookieSpec = (typeof COOKIES)[keyof typeof COOKIES];

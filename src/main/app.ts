@@ -17,11 +17,15 @@ import { buildHttpServer } from '../http/server.js';
 import { createLogger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { buildPorts } from './ports.js';
+import { startGatewayListener } from './gateway.js';
+import type { GatewayListener, GatewayListenerOptions } from '../app/access/gateway-listener.js';
 
 export interface StartOptions {
   config: Config;
   /** Which parts run in this process. `serve` runs all three. */
-  run: { http: boolean; worker: boolean; scheduler: boolean };
+  run: { http: boolean; worker: boolean; scheduler: boolean; gateway?: boolean };
+  /** Gateway listener timings (tests shorten them); the listener runs when `run.gateway` and GATEWAY=on. */
+  gateway?: Omit<GatewayListenerOptions, 'open'>;
   clock?: Clock;
   logger?: Logger;
   /** Replace outside services (tests point them at the local Discord/Stripe). */
@@ -35,6 +39,7 @@ export interface Rolegate {
   http: FastifyInstance | null;
   worker: Worker | null;
   scheduler: Scheduler | null;
+  gateway: GatewayListener | null;
   /** Base URL the HTTP server listens on, when it runs. */
   url: string | null;
   stop(): Promise<void>;
@@ -99,6 +104,7 @@ export async function startRolegate(options: StartOptions): Promise<Rolegate> {
     ? new Scheduler(db, periodicTasks(ctx), log.child({ part: 'scheduler' }), 1000, ctx.clock, outage)
     : null;
   scheduler?.start();
+  const gateway = options.run.gateway ? startGatewayListener(ctx, options.gateway) : null;
 
   let http: FastifyInstance | null = null;
   let url: string | null = null;
@@ -114,10 +120,12 @@ export async function startRolegate(options: StartOptions): Promise<Rolegate> {
     http,
     worker,
     scheduler,
+    gateway,
     url,
     stop: () =>
       (stopping ??= (async () => {
         scheduler?.stop();
+        await gateway?.stop();
         await http?.close();
         await worker?.stop();
         await db.close();

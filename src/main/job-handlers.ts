@@ -10,6 +10,7 @@ import { runMemberSyncJob } from '../app/access/member-sync-job.js';
 import { discordUxJobHandlers, discordUxPeriodicTasks } from '../app/buyer/discord-jobs.js';
 import { reconcileJobHandlers, reconcilePeriodicTasks } from '../app/access/reconcile-jobs.js';
 import { buyerJobHandlers, buyerPeriodicTasks } from '../app/buyer/jobs.js';
+import { gatewayJobHandlers } from '../app/access/gateway-events.js';
 import type { JobHandler } from '../core/jobs.js';
 import type { PeriodicTask } from '../core/jobs.js';
 
@@ -20,6 +21,7 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
     ...discordUxJobHandlers(ctx),
     ...reconcileJobHandlers(ctx),
     ...buyerJobHandlers(ctx),
+    ...gatewayJobHandlers(ctx),
     [GRANT_EXPIRE_JOB]: (payload) => expireGrant(ctx, payload),
     [MEMBER_SYNC_JOB]: (payload) => runMemberSyncJob(ctx, payload),
     [GRANT_REVOKE_BILLING_JOB]: (payload, { job }) =>

@@ -100,7 +100,7 @@ export async function startSandbox(config: Config, options: SandboxOptions = {})
 
     const app = await startRolegate({
       config: sandboxConfig(config, { discord, stripe, mail, webhookSecret }, databaseUrl),
-      run: { http: true, worker: true, scheduler: true },
+      run: { http: true, worker: true, scheduler: true, gateway: true },
     });
     started.unshift({ close: () => app.stop() });
     const url = app.ctx.publicUrl;

@@ -1,6 +1,6 @@
 /**
  * The HTTP front of the local Stripe: `/v1` (Stripe's API, Bearer secret key, form bodies,
- * Idempotency-Key, `expand[]`, Stripe's error envelope), `/checkout` and `/portal` (HTML pages),
+ * Idempotency-Key, `expand[]`, Stripe's error envelope), `/checkout`, `/portal` and `/invoices` (HTML pages),
  * and `/_sandbox` (the JSON control API).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,6 +18,7 @@ import { newId } from './ids.js';
 import { listObject } from './list.js';
 import { checkoutPage, submitCheckout } from './pages/checkout.js';
 import type { PageResponse } from './pages/html.js';
+import { invoicePage } from './pages/invoice.js';
 import { portalPage, submitPortal } from './pages/portal.js';
 import { Params } from './params.js';
 import type { Router, HttpMethod } from './router.js';
@@ -129,6 +130,9 @@ function routePage(deps: ServerDeps, method: string, path: string, body: string)
     if (method === 'GET') return checkoutPage(deps.engine, id);
     if (method === 'POST') return submitCheckout(deps.engine, id, parseForm(body));
   }
+  const invoice = /^\/invoices\/([^/]+)$/.exec(path);
+  if (invoice !== null && method === 'GET')
+    return invoicePage(deps.engine, decodeURIComponent(invoice[1] ?? ''));
   const portal = /^\/portal\/([^/]+)$/.exec(path);
   if (portal !== null && method === 'GET')
     return portalPage(deps.engine, decodeURIComponent(portal[1] ?? ''));

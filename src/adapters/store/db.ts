@@ -13,6 +13,8 @@ import * as m007 from './migrations/007_reconcile.js';
 import * as m008 from './migrations/008_buyer_links.js';
 import * as m009 from './migrations/009_hardening.js';
 import * as m010 from './migrations/010_revoke_billing.js';
+import * as m011 from './migrations/011_gateway.js';
+import * as m021 from './migrations/021_portal.js';
 
 import { dialectOf, type Dialect } from './dialect.js';
 export { dialectOf, type Dialect } from './dialect.js';
@@ -67,6 +69,8 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '008_buyer_links': (dialect) => ({ up: (db) => m008.up(db, dialect) }),
   '009_hardening': (dialect) => ({ up: (db) => m009.up(db, dialect) }),
   '010_revoke_billing': (dialect) => ({ up: (db) => m010.up(db, dialect) }),
+  '011_gateway': (dialect) => ({ up: (db) => m011.up(db, dialect) }),
+  '021_portal': (dialect) => ({ up: (db) => m021.up(db, dialect) }),
 };
 
 /** Names of all migrations this build knows, in order. */

@@ -16,6 +16,7 @@ export interface Database {
   sync_log: SyncLogTable;
   jobs: JobsTable;
   periodic_tasks: PeriodicTasksTable;
+  gateway_leases: GatewayLeasesTable;
   inbox_events: InboxEventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
@@ -31,6 +32,7 @@ export interface Database {
   stripe_catalog_claims: StripeCatalogClaimsTable;
   buyer_tokens: BuyerTokensTable;
   oauth_states: OAuthStatesTable;
+  portal_sessions: PortalSessionsTable;
 }
 
 export interface ServersTable {
@@ -234,6 +236,19 @@ export interface PeriodicTasksTable {
   last_period: number;
 }
 
+/** The gateway listener's leader lease, one row per bot (see migration 011). */
+export interface GatewayLeasesTable {
+  name: string;
+  /** The instance holding the lease (its listener id). */
+  holder: string;
+  /** Epoch ms; after it any instance may take the lease. */
+  expires_at: number;
+  /** Where the leader's connection stands: connecting | connected | no_members_intent | disconnected. */
+  status: string;
+  detail: string | null;
+  updated_at: number;
+}
+
 export interface InboxEventsTable {
   source: string;
   id: string;
@@ -357,7 +372,7 @@ export interface StripeCatalogClaimsTable {
 export interface BuyerTokensTable {
   /** `btk_…` */
   id: string;
-  /** `sign_in` | `connect` */
+  /** `sign_in` | `connect` | `portal` (the customer portal's email sign-in, decision 0021) */
   purpose: string;
   customer_id: string;
   /** The purchase a Connect Discord link was sent for; null for a customer-wide link. */
@@ -382,4 +397,15 @@ export interface OAuthStatesTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+}
+
+/** A browser signed into the customer portal (migration 021); only the cookie token's SHA-256 is stored. */
+export interface PortalSessionsTable {
+  token_hash: string;
+  /** Signed in by an emailed link: this customer's purchases. */
+  customer_id: string | null;
+  /** Signed in with Discord: the purchases of every customer linked to this account. */
+  discord_user_id: string | null;
+  created_at: number;
+  expires_at: number;
 }

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { FailureError, type Failure } from '../../core/failure.js';
+import { call } from './errors.js';
 import type {
   ChargeSnapshot,
   CheckoutSessionInput,
@@ -7,6 +7,7 @@ import type {
   DisputeSnapshot,
   InvoiceSnapshot,
   PaymentIntentSnapshot,
+  ReceiptSnapshot,
   StripeEventEnvelope,
   StripePort,
   StripePriceInput,
@@ -49,47 +50,6 @@ const idOf = (value: string | { id: string } | null | undefined): string | null 
   value == null ? null : typeof value === 'string' ? value : value.id;
 
 const ms = (seconds: number | null | undefined): number | null => (seconds == null ? null : seconds * 1000);
-
-/**
- * Maps a Stripe SDK error to a classified failure: connection problems, 429 and 5xx are `retry`;
- * a 4xx on a request we built is a `bug` (a wrong id or parameter will not fix itself).
- */
-export function classifyStripeError(err: unknown): Failure {
-  if (err instanceof Stripe.errors.StripeError) {
-    const status = err.statusCode ?? 0;
-    if (
-      err instanceof Stripe.errors.StripeConnectionError ||
-      err instanceof Stripe.errors.StripeRateLimitError ||
-      status === 429 ||
-      status >= 500 ||
-      status === 0
-    ) {
-      return { owner: 'retry', code: 'stripe_unavailable', message: `Stripe: ${err.message}` };
-    }
-    if (status === 401 || status === 403) {
-      return {
-        owner: 'merchant',
-        code: 'stripe_auth',
-        message: `Stripe rejected the API key: ${err.message}`,
-      };
-    }
-    if (status === 404) return { owner: 'bug', code: 'stripe_not_found', message: `Stripe: ${err.message}` };
-    return { owner: 'bug', code: err.code ?? 'stripe_invalid_request', message: `Stripe: ${err.message}` };
-  }
-  return {
-    owner: 'retry',
-    code: 'stripe_unavailable',
-    message: `Stripe: ${err instanceof Error ? err.message : String(err)}`,
-  };
-}
-
-async function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new FailureError(classifyStripeError(err));
-  }
-}
 
 export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnapshot {
   const ends = sub.items.data.map((i) => i.current_period_end).filter((n) => typeof n === 'number');
@@ -280,6 +240,33 @@ export class StripeClient implements StripePort {
         await this.sdk.subscriptions.update(id, { cancel_at_period_end: true }, { idempotencyKey }),
       ),
     );
+  }
+
+  resumeSubscription(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot> {
+    return call(async () =>
+      subscriptionSnapshot(
+        await this.sdk.subscriptions.update(id, { cancel_at_period_end: false }, { idempotencyKey }),
+      ),
+    );
+  }
+
+  listInvoices(customerId: string, limit: number): Promise<ReceiptSnapshot[]> {
+    return call(async () => {
+      const page = await this.sdk.invoices.list({ customer: customerId, limit: Math.min(limit, 100) });
+      return page.data
+        .filter((inv) => inv.status !== 'draft')
+        .map((inv) => ({
+          id: inv.id ?? '',
+          number: inv.number,
+          status: inv.status,
+          amountPaid: inv.amount_paid,
+          amountDue: inv.amount_due,
+          currency: inv.currency,
+          created: inv.created * 1000,
+          subscriptionId: idOf(inv.parent?.subscription_details?.subscription),
+          hostedUrl: inv.hosted_invoice_url ?? null,
+        }));
+    });
   }
 
   retrieveInvoice(id: string): Promise<InvoiceSnapshot> {

@@ -11,7 +11,9 @@ function isSyncPayload(p: unknown): p is MemberSyncPayload {
     typeof o.serverId === 'string' &&
     typeof o.userId === 'string' &&
     typeof o.cause === 'string' &&
-    (o.verify === undefined || typeof o.verify === 'boolean')
+    (o.verify === undefined || typeof o.verify === 'boolean') &&
+    (o.observedRoles === undefined ||
+      (Array.isArray(o.observedRoles) && o.observedRoles.every((r) => typeof r === 'string')))
   );
 }
 
@@ -26,6 +28,9 @@ export async function runMemberSyncJob(ctx: AppContext, payload: unknown): Promi
   try {
     await syncMember(ctx, payload.serverId, payload.userId, payload.cause, {
       verify: payload.verify === true,
+      ...(payload.observedRoles
+        ? { observed: { userId: payload.userId, roleIds: payload.observedRoles } }
+        : {}),
     });
   } catch (err) {
     if (

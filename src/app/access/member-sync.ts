@@ -15,6 +15,7 @@ import {
 } from './member-sync-steps.js';
 import { managedRoleIdsOf, storedStanding } from './servers.js';
 import { requireDiscord } from '../shared/services.js';
+import { enforcedRoleIdsOf } from './reconcile-data.js';
 
 export type { SyncResult } from './member-sync-outcome.js';
 
@@ -100,9 +101,8 @@ export async function syncMember(
 
   const managed = await managedRoleIdsOf(db, serverId);
   for (const g of grants) for (const r of g.grantedRoleIds) managed.add(r);
-  const enforced = new Set<string>();
-  for (const g of grants)
-    if (g.entitlement.enforceRoles) for (const r of g.entitlement.roleIds) enforced.add(r);
+  // Every enforced role of the server, as reconcile uses: a hand-given copy goes whoever holds it.
+  const enforced = await enforcedRoleIdsOf(db, serverId);
   const { roles, bot } = await storedStanding(db, server);
   const run: SyncRun = {
     ctx,

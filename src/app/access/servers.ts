@@ -16,6 +16,7 @@ import {
 import type { AppContext } from '../shared/context.js';
 import { requireDiscord } from '../shared/services.js';
 import { consumeInstallState, installActorAllowed, issueInstallState } from './install-state.js';
+import { readGatewayHealth, type GatewayHealth } from './gateway-lease.js';
 
 export type ServerRow = Selectable<ServersTable>;
 
@@ -308,6 +309,8 @@ export interface ServerHealth {
   pause_reason: string | null;
   checked_at: string | null;
   roles: RoleHealth[];
+  /** Whether drift is repaired at once (the gateway) or only by reconcile, and why. */
+  gateway: GatewayHealth;
 }
 
 /** Per managed role: grantable, or exactly what to fix (from the stored snapshot; refresh first for live data). */
@@ -331,6 +334,7 @@ export async function serverHealth(ctx: AppContext, serverId: string): Promise<S
     pause_reason: server.pause_reason,
     checked_at: server.health_checked_at === null ? null : new Date(server.health_checked_at).toISOString(),
     roles: health,
+    gateway: await readGatewayHealth(db, Date.now()),
   };
 }
 

@@ -67,7 +67,11 @@ export type LinkStart =
   | { kind: 'used' | 'expired' | 'unknown' };
 
 /** Opening a link: when it is still usable, the authorize redirect with a signed, expiring `state`. */
-export async function beginLink(ctx: AppContext, token: string): Promise<LinkStart> {
+export async function beginLink(
+  ctx: AppContext,
+  token: string,
+  options: { fromPortal?: boolean } = {},
+): Promise<LinkStart> {
   const clientId = ctx.config.DISCORD_APPLICATION_ID;
   if (!clientId || !ctx.config.DISCORD_CLIENT_SECRET || !ctx.ports.discord)
     throw new AppError('service_unavailable', NOT_CONFIGURED);
@@ -76,7 +80,8 @@ export async function beginLink(ctx: AppContext, token: string): Promise<LinkSta
   const state = buyerTokenState(row, ctx.clock.now());
   if (state !== 'usable') return { kind: state };
   const nonce = randomBytes(16).toString('base64url');
-  const signedState = ctx.secrets.sign({ t: row.id, n: nonce }, ctx.clock.now() + STATE_TTL_MS);
+  const claims = options.fromPortal ? { t: row.id, n: nonce, r: 'portal' } : { t: row.id, n: nonce };
+  const signedState = ctx.secrets.sign(claims, ctx.clock.now() + STATE_TTL_MS);
   const url = new URL(authorizeBase(ctx.config.DISCORD_API_URL));
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -90,10 +95,18 @@ export async function beginLink(ctx: AppContext, token: string): Promise<LinkSta
 }
 
 export type LinkOutcome =
-  | { kind: 'linked'; username: string; discordUserId: string; previousUserId: string | null }
+  | {
+      kind: 'linked';
+      username: string;
+      discordUserId: string;
+      previousUserId: string | null;
+      /** Started from the customer portal: the browser goes back there. */
+      fromPortal: boolean;
+    }
   | { kind: 'used' | 'expired'; linkId: string };
 
-async function identify(ctx: AppContext, code: string) {
+/** Exchanges an OAuth code (sent to the link callback) and names the Discord account behind it. */
+export async function identify(ctx: AppContext, code: string) {
   const discord = ctx.ports.discord;
   if (!discord) throw new AppError('service_unavailable', NOT_CONFIGURED);
   let tokens: DiscordOAuthTokens;
@@ -151,7 +164,8 @@ export async function completeLink(
       },
       cause: `person:discord:${user.id}`,
     });
-    return { kind: 'linked', username: user.username, discordUserId: user.id, previousUserId };
+    const fromPortal = state.r === 'portal';
+    return { kind: 'linked', username: user.username, discordUserId: user.id, previousUserId, fromPortal };
   });
 }
 

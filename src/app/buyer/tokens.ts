@@ -10,7 +10,7 @@ import { newId } from '../../core/ids.js';
  * These are the table's only queries.
  */
 
-export type BuyerTokenPurpose = 'sign_in' | 'connect';
+export type BuyerTokenPurpose = 'sign_in' | 'connect' | 'portal';
 export type BuyerTokenRow = Selectable<BuyerTokensTable>;
 export type BuyerTokenState = 'usable' | 'used' | 'expired';
 

@@ -40,6 +40,11 @@ export interface MemberSyncPayload {
    * roles" button, a claim again after leaving and rejoining).
    */
   verify?: boolean;
+  /**
+   * The member's roles as a gateway event just showed them (decision 0018): the sync plans against
+   * these instead of the records, without a read. Absent: not observed.
+   */
+  observedRoles?: string[];
 }
 
 /** Queues one member sync; a burst for the same member collapses into one run. */
@@ -66,6 +71,26 @@ export async function enqueueMemberSync(
  */
 export async function enqueueMemberCheck(tx: Tx, serverId: string, userId: string, cause: string) {
   const payload: MemberSyncPayload = { serverId, userId, cause, verify: true };
+  await tx.enqueue({
+    kind: MEMBER_SYNC_JOB,
+    payload,
+    dedupeKey: `sync:${serverId}:${userId}`,
+    replacePayload: true,
+  });
+}
+
+/**
+ * Queues a member sync against the roles a gateway event showed. It replaces the payload of a
+ * queued sync of that member: the latest observation is the one to plan against.
+ */
+export async function enqueueObservedSync(
+  tx: Tx,
+  serverId: string,
+  userId: string,
+  cause: string,
+  roleIds: readonly string[],
+) {
+  const payload: MemberSyncPayload = { serverId, userId, cause, observedRoles: [...roleIds] };
   await tx.enqueue({
     kind: MEMBER_SYNC_JOB,
     payload,

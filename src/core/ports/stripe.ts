@@ -96,6 +96,21 @@ export interface InvoiceSnapshot {
   paymentIntentIds: string[];
 }
 
+/** An invoice as the buyer's receipt: Stripe's hosted page shows and prints it. */
+export interface ReceiptSnapshot {
+  id: string;
+  number: string | null;
+  /** `open` | `paid` | `void` | `uncollectible` */
+  status: string | null;
+  amountPaid: number;
+  amountDue: number;
+  currency: string;
+  /** Epoch ms. */
+  created: number;
+  subscriptionId: string | null;
+  hostedUrl: string | null;
+}
+
 export interface ChargeSnapshot {
   id: string;
   paymentIntentId: string | null;
@@ -153,6 +168,10 @@ export interface StripePort {
   cancelSubscription(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
   /** Sets `cancel_at_period_end`: the buyer is not charged again and keeps the period already paid. */
   cancelSubscriptionAtPeriodEnd(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
+  /** Clears `cancel_at_period_end`: a subscription set to end renews again (the buyer resumed it). */
+  resumeSubscription(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
+  /** The newest invoices of a Stripe customer (drafts left out): the buyer's receipts. */
+  listInvoices(customerId: string, limit: number): Promise<ReceiptSnapshot[]>;
   retrieveInvoice(id: string): Promise<InvoiceSnapshot>;
   retrieveCharge(id: string): Promise<ChargeSnapshot>;
   retrieveDispute(id: string): Promise<DisputeSnapshot>;

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { beginLink, completeLink, resendConnectLink, type LinkStart } from '../../app/buyer/connect.js';
+import { completePortalDiscordSignIn, isPortalState } from '../../app/portal/sign-in.js';
 import type { AppContext } from '../../app/shared/context.js';
 import { resolveCheckoutLink } from '../../app/buyer/interactions.js';
 import { AppError } from '../../core/errors.js';
@@ -106,6 +107,25 @@ function registerLinkPages(scope: FastifyInstance, ctx: AppContext) {
   );
 }
 
+/** "Sign in with Discord" to the customer portal comes back through the same callback (one redirect URI). */
+async function portalSignedIn(
+  reply: FastifyReply,
+  ctx: AppContext,
+  input: { code: string; state: string; nonce: string | null },
+) {
+  const outcome = await completePortalDiscordSignIn(ctx, input);
+  clearCookie(reply, ctx, COOKIES.link);
+  if (outcome.kind === 'no_purchases')
+    return messagePage(
+      reply,
+      404,
+      'No purchases for this Discord account',
+      `No purchase is connected to the Discord account ${outcome.username}. Sign in with the email address you paid with instead: ${ctx.publicUrl}/portal`,
+    );
+  setSignedCookie(reply, ctx, COOKIES.portal, outcome.token);
+  return reply.redirect('/portal', 303);
+}
+
 /** Discord sends the browser back here with the code. */
 function registerLinkCallback(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -135,12 +155,14 @@ function registerLinkCallback(app: FastifyInstance, ctx: AppContext) {
         );
       try {
         const nonce = readSignedCookie(request, COOKIES.link);
+        if (isPortalState(ctx, state)) return await portalSignedIn(reply, ctx, { code, state, nonce });
         const outcome = await completeLink(ctx, { code, state, nonce });
         clearCookie(reply, ctx, COOKIES.link);
         if (outcome.kind !== 'linked') {
           const ref = ctx.secrets.sign({ link: outcome.linkId }, ctx.clock.now() + RESEND_REF_TTL_MS);
           return deadLinkPage(reply, outcome.kind, { ref });
         }
+        if (outcome.fromPortal) return reply.redirect('/portal?done=connected', 303);
         return messagePage(
           reply,
           200,

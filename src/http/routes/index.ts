@@ -12,6 +12,7 @@ import { registerInteractionRoutes } from './interactions.js';
 import { registerDiscordLinkRoutes } from './discord-link.js';
 import { registerRolesChannelRoutes } from './roles-channel.js';
 import { registerBuyerRoutes } from './buyer.js';
+import { registerPortalRoutes } from './portal.js';
 import { registerServerListRoutes } from './server-lists.js';
 import { registerJobRoutes } from './jobs.js';
 import { registerSubscriberRoutes } from './subscribers.js';
@@ -30,6 +31,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerDiscordLinkRoutes(app, ctx);
   registerRolesChannelRoutes(app, ctx);
   registerBuyerRoutes(app, ctx);
+  registerPortalRoutes(app, ctx);
   registerServerListRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerSubscriberRoutes(app, ctx);

@@ -52,6 +52,18 @@ const healthSchema = z.object({
       problem: z.object({ code: z.string(), message: z.string() }).nullable(),
     }),
   ),
+  gateway: z
+    .object({
+      status: z.string().describe('connected | no_members_intent | connecting | disconnected | off'),
+      member_events: z
+        .boolean()
+        .describe(
+          'true: rejoins and hand-edited roles are repaired at once; false: only by the periodic reconcile',
+        ),
+      detail: z.string().nullable().describe('Why, and what to do, in plain words.'),
+      since: isoString.nullable(),
+    })
+    .describe('The Discord gateway listener, shared by all instances.'),
 });
 
 const serverWithHealth = serverSchema.extend({ health: healthSchema });
