@@ -4,6 +4,7 @@ import { AppError, errorCodes, type ErrorCode } from '../core/errors.js';
 import { IllegalTransitionError } from '../core/grant-state.js';
 import { FailureError } from '../core/failure.js';
 import { isDatabaseUnavailable } from '../adapters/store/db.js';
+import { messagePage } from './html.js';
 
 /** The one error shape: `{ error: { code, message, request_id, details? } }`. */
 export function sendError(
@@ -29,6 +30,14 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     // scheduler already report the outage once, and a busy API would otherwise log every request.
     request.log.debug({ err: error }, 'database unavailable');
     reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    // A buyer's browser gets a page it can show, not JSON (docs/decisions/0023).
+    if (request.routeOptions.config.page)
+      return messagePage(
+        reply,
+        503,
+        'Back in a moment',
+        'This page is briefly unavailable on our side. Nothing was lost: please try again in a few seconds.',
+      );
     return sendError(
       reply,
       request,

@@ -14,6 +14,7 @@ import { sendError } from './errors.js';
  * - API routes (API key, or under /api) refuse unknown query parameters: their query schema is a
  *   strict object, and a route without one gets the empty strict object;
  * - public routes are rate-limited per client address, from one of four budgets (`config.rate`);
+ * - public pages (`config.page`) answer a database outage with an HTML 503 page, the API with JSON;
  * - a NUL byte anywhere in the URL is refused with 400 before any route sees it;
  * - every response carries the security headers (CSP, frame-ancestors 'none', nosniff, no referrer).
  */
@@ -25,6 +26,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which per-address rate-limit budget this public route spends (see RateClass). */
     rate?: RateClass;
+    /**
+     * The route answers a browser with HTML (offer, success, sign-in, Connect pages): its errors
+     * that no handler turned into a page, such as a database outage, are HTML too. Default: public
+     * routes outside /api that spend the `page` or `form` budget.
+     */
+    page?: boolean;
   }
 }
 
@@ -108,7 +115,9 @@ function applyRouteRules(route: RouteOptions, config: Config): void {
   }
 
   if (settings.auth !== 'api_key') {
-    const max = budgets(config)[rateClassOf(route)];
+    const rate = rateClassOf(route);
+    settings.page ??= !isApi && !isDocsRoute(route.url) && (rate === 'page' || rate === 'form');
+    const max = budgets(config)[rate];
     // 0 turns a budget off (an operator limiting at the proxy instead).
     if (max > 0) settings.rateLimit = { max, timeWindow: MINUTE };
   }

@@ -16,6 +16,7 @@ import { registerPortalRoutes } from './portal.js';
 import { registerServerListRoutes } from './server-lists.js';
 import { registerJobRoutes } from './jobs.js';
 import { registerSubscriberRoutes } from './subscribers.js';
+import { registerDashboardRoutes } from './dashboard.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -35,4 +36,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerServerListRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerSubscriberRoutes(app, ctx);
+  registerDashboardRoutes(app, ctx);
 }
