@@ -11,6 +11,7 @@ import type { SubscriptionSnapshot } from '../../core/ports/stripe.js';
 import { requireStripe } from '../shared/services.js';
 import { claimFreshSnapshot, grantById, subscriptionEndsAt } from './grant-lookup.js';
 import { emitWebhookEvent } from '../webhooks/events.js';
+import { storableText } from '../../core/storable-text.js';
 
 /**
  * Carries out the billing choice of a revoke (docs/decisions/0010): the revoke writes the choice on
@@ -147,7 +148,7 @@ export async function writeBillingLog(
       outcome: entry.outcome,
       error_code: entry.failure?.failure.code ?? null,
       error_owner: entry.failure?.failure.owner ?? null,
-      message: entry.message.slice(0, 2000),
+      message: storableText(entry.message, 2000),
       cause: entry.cause,
       created_at: entry.at,
     })
@@ -171,7 +172,7 @@ async function recordOutcome(ctx: AppContext, grantId: string, cause: string, o:
     const now = ctx.clock.now();
     const update: Partial<GrantRow> = {
       revoke_billing_status: o.status,
-      revoke_billing_error: o.error ? o.error.message : null,
+      revoke_billing_error: o.error ? storableText(o.error.message, 2000) : null,
       updated_at: now,
     };
     const sub = o.subscription;
@@ -235,7 +236,7 @@ export async function runRevokeBilling(
     } else {
       await ctx.db.kysely
         .updateTable('grants')
-        .set({ revoke_billing_error: failure.message.slice(0, 2000) })
+        .set({ revoke_billing_error: storableText(failure.message, 2000) })
         .where('id', '=', grantId)
         .execute();
     }
