@@ -16,7 +16,16 @@ const queryBuilder = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'artifacts/**', 'dist/**', 'test/fixtures/lint/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      'artifacts/**',
+      'dist/**',
+      'web/dist/**',
+      'test/fixtures/lint/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -57,6 +66,7 @@ export default tseslint.config(
       'src/app/buyer/discord-link.ts',
       'src/app/grants/grants.ts',
       'src/http/errors.ts',
+      'src/http/routes/admins.ts',
       'src/http/routes/entitlements.ts',
       'src/http/routes/grants.ts',
       'src/http/routes/interactions.ts',
