@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { AppContext } from '../app/shared/context.js';
 import { StripeCheckout } from '../app/billing/checkout.js';
 import type { Ports } from '../core/ports/index.js';
+import { DiscordBudget } from '../adapters/discord/budget.js';
 import { DiscordRestAdapter } from '../adapters/discord/rest.js';
 import { StripeClient } from '../adapters/stripe/client.js';
 
@@ -9,10 +10,13 @@ import { StripeClient } from '../adapters/stripe/client.js';
 export function discordAdapter(config: Config): Partial<Ports> {
   const { DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_APPLICATION_ID, DISCORD_CLIENT_SECRET } = config;
   if (!DISCORD_BOT_TOKEN) return {};
+  const { DISCORD_PROXY_URL, DISCORD_GLOBAL_LIMIT, DISCORD_LIMIT_MARGIN_MS } = config;
   return {
     discord: new DiscordRestAdapter({
-      apiUrl: DISCORD_API_URL,
+      // Through the shared proxy when there is one: it holds the one budget of every process.
+      apiUrl: DISCORD_PROXY_URL ? `${DISCORD_PROXY_URL.replace(/\/$/, '')}/api` : DISCORD_API_URL,
       botToken: DISCORD_BOT_TOKEN,
+      budget: new DiscordBudget({ limit: DISCORD_GLOBAL_LIMIT, marginMs: DISCORD_LIMIT_MARGIN_MS }),
       ...(DISCORD_APPLICATION_ID ? { applicationId: DISCORD_APPLICATION_ID } : {}),
       ...(DISCORD_CLIENT_SECRET ? { clientSecret: DISCORD_CLIENT_SECRET } : {}),
     }),
