@@ -15,6 +15,7 @@ import { discordUxJobHandlers, discordUxPeriodicTasks } from '../app/discord-ux-
 import { reconcileJobHandlers, reconcilePeriodicTasks } from '../app/reconcile-jobs.js';
 import { buyerJobHandlers, buyerPeriodicTasks } from '../app/buyer/jobs.js';
 import { gatewayJobHandlers } from '../app/gateway-events.js';
+import { ALERTS_SCAN_EVERY_MS, ALERTS_SCAN_JOB, scanAlerts } from '../app/dashboard/alert-notifier.js';
 import type { JobHandler } from './worker.js';
 import type { PeriodicTask } from './scheduler.js';
 
@@ -32,6 +33,7 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
       runRevokeBilling(ctx, payload, { final: job.attempts >= job.max_attempts }),
     [SERVERS_HEAL_JOB]: async () => void (await healPausedServers(ctx)),
     [WEBHOOK_DELIVER_JOB]: webhookDeliveryHandler(ctx),
+    [ALERTS_SCAN_JOB]: async () => void (await scanAlerts(ctx)),
     'grants.sweep_expired': async () => {
       await sweepExpiredGrants(ctx);
     },
@@ -47,5 +49,6 @@ export function periodicTasks(ctx: AppContext): PeriodicTask[] {
     ...discordUxPeriodicTasks(),
     ...reconcilePeriodicTasks(ctx),
     ...buyerPeriodicTasks(),
+    { name: ALERTS_SCAN_JOB, everyMs: ALERTS_SCAN_EVERY_MS, kind: ALERTS_SCAN_JOB },
   ];
 }

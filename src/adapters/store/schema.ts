@@ -32,6 +32,7 @@ export interface Database {
   stripe_catalog_claims: StripeCatalogClaimsTable;
   buyer_tokens: BuyerTokensTable;
   oauth_states: OAuthStatesTable;
+  alert_notices: AlertNoticesTable;
   portal_sessions: PortalSessionsTable;
 }
 
@@ -408,4 +409,19 @@ export interface PortalSessionsTable {
   discord_user_id: string | null;
   created_at: number;
   expires_at: number;
+}
+
+/** An alert already told about (migration 023): notified once when it appears, once when it ends. */
+export interface AlertNoticesTable {
+  /** The alert's stable id, e.g. `server_paused:srv_…`. */
+  id: string;
+  kind: string;
+  title: string;
+  message: string;
+  server_id: string | null;
+  first_seen_at: number;
+  /** When admins were emailed about it; null while the email is owed (or nobody is configured). */
+  emailed_at: number | null;
+  /** When it stopped being an alert; null while it lasts. */
+  resolved_at: number | null;
 }
