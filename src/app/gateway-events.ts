@@ -4,7 +4,7 @@ import { FailureError } from '../core/failure.js';
 import type { Executor } from '../adapters/store/db.js';
 import { RetryLater } from '../jobs/worker.js';
 import { inTransaction, type AppContext } from './context.js';
-import { enqueueObservedSync } from './grants.js';
+import { enqueueObservedSync, type MemberSyncPayload } from './grants.js';
 import { loadGrants } from './member-sync-data.js';
 import { enforcedRoleIdsOf, pausedByBreaker } from './reconcile-data.js';
 import { healServer } from './server-heal.js';
@@ -28,8 +28,7 @@ export const BOT_REMOVED_REASON =
   'The Rolegate bot was removed from this server. Add it back with the install link; syncs resume by themselves.';
 
 /** What a dispatch led to (logged at debug, and what tests look at). */
-export type GatewayReaction =
-  'ignored' | 'in_sync' | 'member_sync_queued' | 'left_to_running_sync' | 'server_check_queued' | 'paused';
+export type GatewayReaction = 'ignored' | 'in_sync' | 'member_sync_queued' | 'server_check_queued' | 'paused';
 
 interface KnownServer {
   id: string;
@@ -46,21 +45,39 @@ async function serverOfGuild(db: Executor, guildId: string): Promise<KnownServer
     .executeTakeFirst();
 }
 
-/** True while a member sync of this member runs: the event may only show that sync half done. */
-async function syncRunning(db: Executor, serverId: string, userId: string): Promise<boolean> {
-  const row = await db
+/**
+ * The member is as the grants want, but a sync queued earlier may hold an older observation (an
+ * event our own sync caused halfway, e.g. one role of two added): it gets this newer one, so it
+ * runs without calls instead of repeating what is already done.
+ */
+async function refreshQueuedObservation(
+  db: Executor,
+  serverId: string,
+  userId: string,
+  roleIds: readonly string[],
+): Promise<boolean> {
+  const queued = await db
     .selectFrom('jobs')
-    .select('id')
+    .select(['id', 'payload'])
     .where('dedupe_key', '=', `sync:${serverId}:${userId}`)
-    .where('status', '=', 'running')
+    .where('status', '=', 'queued')
     .executeTakeFirst();
-  return row !== undefined;
+  if (!queued) return false;
+  const payload = JSON.parse(queued.payload) as MemberSyncPayload;
+  if (!payload.observedRoles) return false;
+  await db
+    .updateTable('jobs')
+    .set({ payload: JSON.stringify({ ...payload, observedRoles: [...roleIds] }) })
+    .where('id', '=', queued.id)
+    .where('status', '=', 'queued')
+    .execute();
+  return true;
 }
 
 /**
  * A member joined or their roles changed: plan locally against the roles the event shows (the same
- * pure plan member sync uses) and queue a member sync only when something differs, so the events
- * our own syncs cause cost nothing.
+ * pure plan member sync uses) and queue a member sync, planned against those roles (no read), only
+ * when something differs, so the events our own syncs cause cost nothing.
  */
 export async function onMemberChanged(
   ctx: AppContext,
@@ -80,12 +97,12 @@ export async function onMemberChanged(
     memberRoleIds: roleIds,
     now: ctx.clock.now(),
   });
-  if (plan.add.length === 0 && plan.remove.length === 0 && !plan.kick) return 'in_sync';
-  // A sync of several roles shows up as one GUILD_MEMBER_UPDATE per role: while it runs, an update
-  // missing a role it is adding is most likely its own progress, and a second sync would repeat its
-  // calls. A moderator's edit in that window is left to reconcile. A join is never skipped.
-  if (cause === GATEWAY_CAUSE.memberUpdate && (await syncRunning(db, server.id, userId)))
-    return 'left_to_running_sync';
+  if (plan.add.length === 0 && plan.remove.length === 0 && !plan.kick) {
+    await refreshQueuedObservation(db, server.id, userId, roleIds);
+    return 'in_sync';
+  }
+  // Queued even while a sync of this member runs: the queue runs it after that one, against this
+  // observation (or a newer one), so a moderator's edit in the middle of a delivery is not lost.
   await inTransaction(ctx, (tx) => enqueueObservedSync(tx, server.id, userId, cause, roleIds));
   return 'member_sync_queued';
 }
@@ -95,6 +112,16 @@ export async function queueServerCheck(ctx: AppContext, serverId: string): Promi
     tx.enqueue({ kind: SERVER_CHECK_JOB, payload: { serverId }, dedupeKey: `server-check:${serverId}` }),
   );
   return 'server_check_queued';
+}
+
+/**
+ * Dispatches with the same key are handled one after another, in the order they arrived (a
+ * member's updates, a guild's role changes); different keys run side by side.
+ */
+export function orderKey(payload: GatewayDispatchPayload): string {
+  const d = payload.d as { guild_id?: string; id?: string; user?: { id: string } } | null;
+  const guild = d?.guild_id ?? d?.id ?? '';
+  return d?.user ? `${guild}:${d.user.id}` : guild;
 }
 
 /** Reacts to one dispatch. Events of guilds Rolegate does not manage are ignored. */

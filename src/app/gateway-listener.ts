@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayIntentBits, type GatewayDispatchPayload } from 'discord-api-types/v10';
 import type { AppContext } from './context.js';
-import { handleGatewayDispatch, type GatewayReaction } from './gateway-events.js';
+import { handleGatewayDispatch, orderKey, type GatewayReaction } from './gateway-events.js';
 import { claimLease, recordGatewayStatus, releaseLease, type GatewayStatus } from './gateway-lease.js';
 import {
   DISALLOWED_INTENTS,
@@ -22,9 +22,9 @@ import {
 
 export interface GatewayListenerOptions {
   open: OpenGateway;
-  /** How long a lease lives without renewal. Default 10 000 ms. */
+  /** How long a lease lives without renewal. Default 8 000 ms. */
   leaseMs?: number;
-  /** How often the leader renews and the others try to take over. Default 2 000 ms. */
+  /** How often the leader renews and the others try to take over. Default 1 500 ms. */
   renewMs?: number;
   /** After a final close (bad token, …), wait this long before connecting again. Default 60 000 ms. */
   retryFinalMs?: number;
@@ -55,6 +55,7 @@ export class GatewayListener {
   private stopped = false;
   private ticking: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly chains = new Map<string, Promise<void>>();
   /** The gateway status this instance last wrote (what tests and the log look at). */
   status: GatewayStatus = 'disconnected';
 
@@ -62,8 +63,8 @@ export class GatewayListener {
     private readonly ctx: AppContext,
     private readonly options: GatewayListenerOptions,
   ) {
-    this.leaseMs = options.leaseMs ?? 10_000;
-    this.renewMs = options.renewMs ?? 2_000;
+    this.leaseMs = options.leaseMs ?? 8_000;
+    this.renewMs = options.renewMs ?? 1_500;
     this.retryFinalMs = options.retryFinalMs ?? 60_000;
     this.membersIntentRetryMs = options.membersIntentRetryMs ?? 600_000;
   }
@@ -134,7 +135,7 @@ export class GatewayListener {
     return {
       dispatch: (payload) => {
         if (!current()) return;
-        this.track(
+        this.inOrder(orderKey(payload), () =>
           handleGatewayDispatch(this.ctx, payload)
             .then((reaction) => {
               log.debug({ event: payload.t, reaction }, 'gateway dispatch');
@@ -204,6 +205,17 @@ export class GatewayListener {
       recordGatewayStatus(this.ctx.db.kysely, this.id, status, detail, Date.now()).catch((err: unknown) =>
         this.ctx.log.debug({ err }, 'gateway: could not record its status'),
       ),
+    );
+  }
+
+  /** Runs `work` after the work already queued under `key` (see orderKey). */
+  private inOrder(key: string, work: () => Promise<void>): void {
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(work);
+    this.chains.set(key, next);
+    this.track(
+      next.finally(() => {
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      }),
     );
   }
 

@@ -7,6 +7,7 @@ import type { SubscriptionSnapshot } from './ports/stripe.js';
 import { requireStripe } from './prices.js';
 import { claimFreshSnapshot, grantById, subscriptionEndsAt } from './stripe-grants.js';
 import { emitWebhookEvent } from './webhook-events.js';
+import { storableText } from '../core/storable-text.js';
 
 /**
  * Carries out the billing choice of a revoke (docs/decisions/0010): the revoke writes the choice on
@@ -143,7 +144,7 @@ export async function writeBillingLog(
       outcome: entry.outcome,
       error_code: entry.failure?.failure.code ?? null,
       error_owner: entry.failure?.failure.owner ?? null,
-      message: entry.message.slice(0, 2000),
+      message: storableText(entry.message, 2000),
       cause: entry.cause,
       created_at: entry.at,
     })
@@ -167,7 +168,7 @@ async function recordOutcome(ctx: AppContext, grantId: string, cause: string, o:
     const now = ctx.clock.now();
     const update: Partial<GrantRow> = {
       revoke_billing_status: o.status,
-      revoke_billing_error: o.error ? o.error.message : null,
+      revoke_billing_error: o.error ? storableText(o.error.message, 2000) : null,
       updated_at: now,
     };
     const sub = o.subscription;
@@ -231,7 +232,7 @@ export async function runRevokeBilling(
     } else {
       await ctx.db.kysely
         .updateTable('grants')
-        .set({ revoke_billing_error: failure.message.slice(0, 2000) })
+        .set({ revoke_billing_error: storableText(failure.message, 2000) })
         .where('id', '=', grantId)
         .execute();
     }

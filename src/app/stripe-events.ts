@@ -6,6 +6,7 @@ import { newId } from '../core/ids.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../jobs/queue.js';
 import { inTransaction, type AppContext, type Tx } from './context.js';
 import type { StripeEventEnvelope } from './ports/stripe.js';
+import { storableText } from '../core/storable-text.js';
 
 /** The job that applies one stored Stripe event. */
 export const STRIPE_PROCESS_EVENT_JOB = 'stripe.process_event';
@@ -167,7 +168,7 @@ async function storeBatch(ctx: AppContext, batch: PendingStore[]): Promise<boole
 export async function markEvent(db: Executor, id: string, now: number, error: string | null) {
   await db
     .updateTable('inbox_events')
-    .set(error === null ? { processed_at: now, error: null } : { error: error.slice(0, 2000) })
+    .set(error === null ? { processed_at: now, error: null } : { error: storableText(error, 2000) })
     .where('source', '=', 'stripe')
     .where('id', '=', id)
     .execute();

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Dialect, Executor } from '../adapters/store/db.js';
 import type { JobsTable } from '../adapters/store/schema.js';
 import { newId } from '../core/ids.js';
+import { storableText } from '../core/storable-text.js';
 
 /**
  * The durable job queue: one table on both backends (see docs/decisions/0002-job-queue.md).
@@ -28,6 +29,12 @@ export interface EnqueueOptions {
 export type Job = JobsTable;
 
 export const DEFAULT_MAX_ATTEMPTS = 12;
+
+/**
+ * A failed run's message is kept for people (`rolegate jobs`, the dashboard): it often quotes a
+ * vendor, so it is cleaned (no NUL, which PostgreSQL refuses in text) and capped in bytes.
+ */
+export const LAST_ERROR_MAX_BYTES = 2000;
 
 function jobRow(options: EnqueueOptions, now: number) {
   return {
@@ -210,7 +217,7 @@ export async function failJob(
       run_at: dead ? now : (options.retryAt ?? now + backoffMs(attempts)),
       locked_by: null,
       locked_until: null,
-      last_error: error.slice(0, 2000),
+      last_error: storableText(error, LAST_ERROR_MAX_BYTES),
       updated_at: now,
     })
     .where('id', '=', job.id)

@@ -80,6 +80,19 @@ describeEachBackend('job queue', ({ db }) => {
     expect((await claimJobs(db(), 'w1', 1, 30_000, t0))[0]?.attempts).toBe(1);
   });
 
+  it('an error message holding NUL bytes and far too long is stored cleaned and capped, on every backend', async () => {
+    await clear();
+    await enqueue(db().kysely, db().dialect, { kind: 'x', maxAttempts: 1 }, t0);
+    const [job] = await claimJobs(db(), 'w1', 1, 30_000, t0);
+    const message = `vendor said \u0000boom\u0000 ${'é'.repeat(3000)}`;
+    expect(await failJob(db().kysely, job!, 'w1', message, { now: t0 })).toBe('dead');
+    const [dead] = await listDeadJobs(db().kysely);
+    expect(dead!.last_error).toMatch(/^vendor said \uFFFDboom\uFFFD é/);
+    expect(dead!.last_error).not.toContain('\u0000');
+    expect(Buffer.byteLength(dead!.last_error!)).toBeLessThanOrEqual(2000);
+    expect(dead!.last_error!.endsWith('é')).toBe(true); // never cut inside a character
+  });
+
   it('a crashed worker’s job is re-run after its lease expires, and its late finish changes nothing', async () => {
     await clear();
     await enqueue(db().kysely, db().dialect, { kind: 'x' }, t0);

@@ -1,5 +1,6 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from '@discordjs/rest';
 import { FailureError, type Failure } from '../../core/failure.js';
+import { storableText } from '../../core/storable-text.js';
 
 /**
  * The one place that decides who must act on a Discord failure (reference/discord.md §12).
@@ -32,6 +33,9 @@ const MINUTE = 60_000;
 function failure(owner: Failure['owner'], code: string, message: string, retryAfterMs?: number): Failure {
   return retryAfterMs === undefined ? { owner, code, message } : { owner, code, message, retryAfterMs };
 }
+
+/** Discord's own words, quoted in a message we store (grant errors, sync log): cleaned and capped. */
+const vendorText = (text: string) => storableText(text, 500);
 
 const retry = (code: string, message: string, retryAfterMs?: number) =>
   failure('retry', code, message, retryAfterMs);
@@ -178,7 +182,10 @@ function classifyApiError(err: DiscordAPIError, op: DiscordOp): Failure {
       : botTokenInvalid();
   if (status >= 500) return retry('discord_unavailable', 'Discord is having trouble; retrying with backoff.');
   // 0 / 50035 / 50109 / 20001-2 / anything unknown: a request Rolegate should not have made.
-  return bug(`discord_${code}`, `Discord rejected a request Rolegate made (code ${code}: ${err.message}).`);
+  return bug(
+    `discord_${code}`,
+    `Discord rejected a request Rolegate made (code ${code}: ${vendorText(err.message)}).`,
+  );
 }
 
 function isNetworkError(err: Error): boolean {
@@ -214,7 +221,7 @@ export function classifyDiscordError(err: unknown, op: DiscordOp = 'read'): Fail
     if (/Expected token to be set/.test(err.message)) return botTokenInvalid();
     if (isNetworkError(err))
       return retry('discord_unreachable', 'Discord did not answer in time; retrying with backoff.');
-    return bug('discord_client_error', `Calling Discord failed unexpectedly: ${err.message}`);
+    return bug('discord_client_error', `Calling Discord failed unexpectedly: ${vendorText(err.message)}`);
   }
   return bug('discord_client_error', `Calling Discord failed unexpectedly: ${String(err)}`);
 }
