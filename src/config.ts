@@ -58,6 +58,8 @@ export const configSchema = z.object({
   /** The URL buyers and Discord reach this instance at (links in emails, OAuth redirects). */
   PUBLIC_URL: optionalUrl,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines when stdout is a terminal, JSON lines otherwise (files, log shippers). */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** 32-byte key (hex or base64) for AES-256-GCM encryption at rest; generated into DATA_DIR when unset. */
   ENCRYPTION_KEY: z.string().optional(),
 

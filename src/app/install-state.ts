@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Executor } from '../adapters/store/db.js';
 import type { AppContext } from './context.js';
+import { sessionIsLive } from './admin/sessions.js';
 
 /**
  * The `state` of a bot install (decision 0007): random, stored hashed with who asked for it, and
@@ -13,7 +14,7 @@ const PURPOSE = 'bot_install';
 
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
-/** A new single-use state naming `actor` (`person:key_…` today). */
+/** A new single-use state naming `actor` (`person:key_…`, `session:ses_…` or `system:…`). */
 export async function issueInstallState(ctx: AppContext, actor: string): Promise<string> {
   const state = randomBytes(32).toString('base64url');
   const now = ctx.clock.now();
@@ -49,12 +50,18 @@ export async function consumeInstallState(ctx: AppContext, state: string): Promi
 
 /**
  * Whether the one who asked for the install may still finish it: an API key (`person:key_…`) must
- * not have been revoked meanwhile; `system:…` is this process itself (the sandbox seeding its demo).
- * The dashboard (issue 10) will issue states to `session:<id>` actors: add that case here, and have
- * the callback require the same session's cookie.
+ * not have been revoked meanwhile; a dashboard session (`session:ses_…`) must still be live AND be
+ * the session of the browser that comes back (`browserSessionId`), so a consent URL copied to
+ * another browser connects nothing; `system:…` is this process itself (the sandbox seeding its demo).
  */
-export async function installActorAllowed(ctx: AppContext, actor: string): Promise<boolean> {
+export async function installActorAllowed(
+  ctx: AppContext,
+  actor: string,
+  browserSessionId: string | null = null,
+): Promise<boolean> {
   if (actor.startsWith('system:')) return true;
+  const sessionId = /^session:(ses_[0-9a-z]{26})$/.exec(actor)?.[1];
+  if (sessionId) return sessionId === browserSessionId && (await sessionIsLive(ctx, sessionId));
   const apiKeyId = /^person:(key_[0-9a-z]{26})$/.exec(actor)?.[1];
   if (!apiKeyId) return false;
   const key = await ctx.db.kysely

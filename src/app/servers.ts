@@ -169,11 +169,17 @@ export const installRedirectUri = (ctx: AppContext) => `${ctx.publicUrl}/discord
 /**
  * Finishes a bot install: uses up `state` (once; its asker must still be allowed), exchanges the
  * code, and connects the guild named in Discord's TOKEN RESPONSE (never a guild id from the browser,
- * which anyone could edit). Reinstalling into a known guild re-activates the same server.
+ * which anyone could edit). A state a dashboard session asked for only works in that session's
+ * browser (`browserSessionId`). Reinstalling into a known guild re-activates the same server.
  */
-export async function connectServer(ctx: AppContext, code: string, state: string): Promise<ServerRow> {
+export async function connectServer(
+  ctx: AppContext,
+  code: string,
+  state: string,
+  browserSessionId: string | null = null,
+): Promise<ServerRow> {
   const issued = await consumeInstallState(ctx, state);
-  if (!issued || !(await installActorAllowed(ctx, issued.actor)))
+  if (!issued || !(await installActorAllowed(ctx, issued.actor, browserSessionId)))
     throw new AppError(
       'bad_request',
       'The install link is invalid, expired or already used. Start the install again from Rolegate.',

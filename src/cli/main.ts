@@ -2,6 +2,9 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { migrate, openDb } from '../adapters/store/db.js';
 import { startRolegate, type Rolegate } from '../main/app.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../app/api-keys.js';
+import { createInvitation } from '../app/admin/admins.js';
+import { sandboxDatabaseUrl, sandboxWanted } from '../main/sandbox.js';
+import { apiKeyName } from './args.js';
 import { listGrantsForCli } from './grants.js';
 import { stopOnSignal } from './signals.js';
 
@@ -10,9 +13,11 @@ const usage = `rolegate <command>
   serve                      API + worker + scheduler in one process (what \`npm start\` runs)
   worker                     a worker (and scheduler) without the HTTP server
   migrate                    apply database migrations and exit
-  api-keys create <name>     create an API key (shown once)
+  api-keys create [--name] <name>
+                             create an API key (shown once)
   api-keys list              list API keys
   api-keys revoke <id>       revoke an API key
+  admins invite              print a one-time link that makes whoever signs in with it an admin
   grants list [--status S] [--entitlement ID] [--customer ID] [--server ID] [--limit N]
                              list grants, newest first
   jobs stats | dead [--limit N] | retry <job id>|--all
@@ -20,7 +25,8 @@ const usage = `rolegate <command>
   reconcile [--server ID] [--dry-run] [--confirm-removals]
                              repair role drift now and print the diff
 
-Configuration comes from environment variables; see the README.`;
+Configuration comes from environment variables; see the README. Without DATABASE_URL, while the
+sandbox is in use (no Discord or Stripe configured), one-shot commands act on the sandbox's database.`;
 
 function config(): Config {
   try {
@@ -39,10 +45,43 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/**
+ * The configuration of a one-shot command. In sandbox mode without an explicit DATABASE_URL that is
+ * the database `npm start` runs on (DATA_DIR/sandbox.db), not the default one the sandbox never uses.
+ */
+function oneShotConfig(): Config {
+  const base = config();
+  if (process.env.DATABASE_URL || !sandboxWanted(base)) return base;
+  console.error(`(sandbox: using ${sandboxDatabaseUrl(base.DATA_DIR)}, the database of \`npm start\`)`);
+  return { ...base, DATABASE_URL: sandboxDatabaseUrl(base.DATA_DIR) };
+}
+
+async function apiKeysCommand(app: Rolegate, sub: string | undefined, rest: string[]) {
+  if (sub === 'create') {
+    const name = apiKeyName(rest);
+    if (name === null) {
+      console.error('usage: rolegate api-keys create [--name] <name>');
+      process.exitCode = 2;
+      return;
+    }
+    const key = await createApiKey(app.ctx, name);
+    console.log(`created ${key.id} (${name})\n\n  ${key.key}\n\nStore it now: it is shown only once.`);
+  } else if (sub === 'list') {
+    for (const k of await listApiKeys(app.ctx)) {
+      console.log(`${k.id}  ${k.prefix}…  ${k.name}  ${k.revoked_at ? 'revoked' : 'active'}`);
+    }
+  } else if (sub === 'revoke' && rest[0]) {
+    console.log((await revokeApiKey(app.ctx, rest[0])) ? `revoked ${rest[0]}` : `no active key ${rest[0]}`);
+  } else {
+    console.error(usage);
+    process.exitCode = 2;
+  }
+}
+
 /** Opens the app without HTTP or worker, for one-shot commands. */
 async function oneShot<T>(fn: (app: Rolegate) => Promise<T>): Promise<T> {
   const app = await startRolegate({
-    config: { ...config(), LOG_LEVEL: 'warn' },
+    config: { ...oneShotConfig(), LOG_LEVEL: 'warn' },
     run: { http: false, worker: false, scheduler: false },
   });
   try {
@@ -77,23 +116,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'api-keys':
+      await oneShot((app) => apiKeysCommand(app, sub, rest));
+      return;
+    case 'admins':
+      if (sub !== 'invite') break;
       await oneShot(async (app) => {
-        if (sub === 'create') {
-          const name = rest.join(' ').trim() || 'default';
-          const key = await createApiKey(app.ctx, name);
-          console.log(`created ${key.id} (${name})\n\n  ${key.key}\n\nStore it now: it is shown only once.`);
-        } else if (sub === 'list') {
-          for (const k of await listApiKeys(app.ctx)) {
-            console.log(`${k.id}  ${k.prefix}…  ${k.name}  ${k.revoked_at ? 'revoked' : 'active'}`);
-          }
-        } else if (sub === 'revoke' && rest[0]) {
-          console.log(
-            (await revokeApiKey(app.ctx, rest[0])) ? `revoked ${rest[0]}` : `no active key ${rest[0]}`,
-          );
-        } else {
-          console.error(usage);
-          process.exitCode = 2;
-        }
+        const inv = await createInvitation(app.ctx, null);
+        console.log(`One-time admin invitation (valid 7 days):\n\n  ${inv.url}\n`);
       });
       return;
     case 'grants':
@@ -113,7 +142,7 @@ async function main(argv: string[]): Promise<void> {
       break;
   }
   const extra = await import('./extra.js');
-  if (await extra.runExtraCommand(command, sub, rest, config)) return;
+  if (await extra.runExtraCommand(command, sub, rest, oneShotConfig)) return;
   console.error(usage);
   process.exitCode = command ? 2 : 0;
 }

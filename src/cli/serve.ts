@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { issueSetupLink } from '../app/admin/admins.js';
 import { startRolegate, type Rolegate } from '../main/app.js';
 import { sandboxBanner, sandboxWanted, startSandbox } from '../main/sandbox.js';
 
@@ -16,8 +17,12 @@ export async function startServe(config: Config): Promise<Rolegate> {
     run: { http: true, worker: true, scheduler: true, gateway: true },
   });
   app.ctx.log.info({ url: app.url, database: config.DATABASE_URL.split(':')[0] }, 'Rolegate is running');
+  const setupLink = await issueSetupLink(app.ctx);
+  const claim = setupLink
+    ? `\n  First-run setup link (one use; sign in with Discord to become the admin):\n    ${setupLink}\n`
+    : '';
   console.log(
-    `\nRolegate is running at ${app.url}\n  health:   ${app.url}/healthz\n  API docs: ${app.url}/api/docs\n`,
+    `\nRolegate is running.\n  Dashboard: ${app.ctx.publicUrl}/\n${claim}  health:    ${app.url}/healthz\n  API docs:  ${app.url}/api/docs\n`,
   );
   return app;
 }

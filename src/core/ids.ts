@@ -11,6 +11,9 @@ export const idPrefixes = {
   webhookEndpoint: 'whe',
   webhookMessage: 'msg',
   apiKey: 'key',
+  admin: 'adm',
+  adminSession: 'ses',
+  adminInvitation: 'inv',
   buyerToken: 'btk',
 } as const;
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/context.js';
 
 /**
- * The cookies Rolegate sets on buyers' browsers. All are signed (HMAC with a key derived from the
+ * The cookies Rolegate sets on buyers' and admins' browsers. All are signed (HMAC with a key derived from the
  * instance's secret), HttpOnly, SameSite=Lax, and Secure when PUBLIC_URL is https. A cookie that is
  * malformed, forged or unsigned reads as absent: it can never fail a request.
  */
@@ -19,6 +19,10 @@ export const COOKIES = {
   buyer: { name: 'rolegate_buyer', path: '/buyer', maxAgeSeconds: 3_600 },
   /** A customer portal session (decision 0021): a random token whose hash names the session row. */
   portal: { name: 'rolegate_portal', path: '/portal', maxAgeSeconds: 43_200 },
+  /** An admin's dashboard session (its token; decision 0015). */
+  session: { name: 'rolegate_session', path: '/', maxAgeSeconds: 30 * 86_400 },
+  /** The `state` (and invitation) of a dashboard sign-in round trip through Discord. */
+  signIn: { name: 'rolegate_signin', path: '/auth/discord', maxAgeSeconds: 600 },
 } as const;
 
 export type CookieSpec = (typeof COOKIES)[keyof typeof COOKIES];

@@ -64,5 +64,5 @@ export const isoString = z.string().describe('ISO 8601 date-time (UTC)');
 
 /** The audit cause of an API action: the key that made it (`person:key_…`). */
 export function personCause(request: FastifyRequest): string {
-  return `person:${request.apiKeyId ?? 'unknown'}`;
+  return `person:${request.apiKeyId ?? request.adminId ?? 'unknown'}`;
 }

@@ -9,6 +9,7 @@ import { registerCookies } from './cookies.js';
 import { handleError, sendError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
 import { registerPublicSurface } from './surface.js';
+import { registerWebApp } from './web-app.js';
 
 /** Builds the HTTP server: API, webhooks, interactions, OAuth callbacks, health and metrics. */
 export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance> {
@@ -49,10 +50,11 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
       status: String(reply.statusCode),
     });
   });
-  // onRequest, before the body is read or validated: a request without a valid key learns nothing else.
-  app.addHook('onRequest', apiKeyGuard(ctx));
   await registerPublicSurface(app, ctx.config);
   await registerCookies(app, ctx);
+  // onRequest (after the cookie parser), before the body is read or validated: a request without a
+  // valid key or session learns nothing else.
+  app.addHook('onRequest', apiKeyGuard(ctx));
 
   await app.register(swagger, {
     openapi: {
@@ -61,10 +63,15 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
         title: 'Rolegate API',
         version: '1',
         description:
-          'Sell access to Discord servers and roles. Authenticate with `Authorization: Bearer <api key>`.',
+          'Sell access to Discord servers and roles. Authenticate with `Authorization: Bearer <api key>`, or (the dashboard) with the session cookie plus the `X-CSRF-Token` header on writes.',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'rolegate_session' },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -76,5 +83,6 @@ export async function buildHttpServer(ctx: AppContext): Promise<FastifyInstance>
   );
 
   await registerRoutes(app, ctx);
+  await registerWebApp(app);
   return app;
 }

@@ -103,9 +103,12 @@ function applyRouteRules(route: RouteOptions, config: Config): void {
     settings.rate ??= 'probe';
   }
   if (settings.auth === undefined && route.url.startsWith('/api/'))
-    throw new Error(`route ${describeRoute(route)} must declare config.auth ('api_key' or 'public')`);
+    throw new Error(
+      `route ${describeRoute(route)} must declare config.auth ('api_key', 'session' or 'public')`,
+    );
 
-  const isApi = settings.auth === 'api_key' || (route.url.startsWith('/api/') && !isDocsRoute(route.url));
+  const isAdmin = settings.auth === 'api_key' || settings.auth === 'session';
+  const isApi = isAdmin || (route.url.startsWith('/api/') && !isDocsRoute(route.url));
   if (isApi) {
     const schema = (route.schema ??= {});
     schema.querystring ??= z.strictObject({});
@@ -114,7 +117,7 @@ function applyRouteRules(route: RouteOptions, config: Config): void {
     addHook(route, 'preValidation', refuseUnknownQuery(new Set(Object.keys(schema.querystring.shape))));
   }
 
-  if (settings.auth !== 'api_key') {
+  if (!isAdmin) {
     const rate = rateClassOf(route);
     settings.page ??= !isApi && !isDocsRoute(route.url) && (rate === 'page' || rate === 'form');
     const max = budgets(config)[rate];

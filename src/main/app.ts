@@ -13,7 +13,7 @@ import { queueDepth } from '../jobs/queue.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { Worker, type JobHandler } from '../jobs/worker.js';
 import { buildHttpServer } from '../http/server.js';
-import { createLogger } from '../ops/logger.js';
+import { createLogger, logDestination } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { buildPorts } from './ports.js';
 import { startGatewayListener } from './gateway.js';
@@ -47,7 +47,7 @@ export interface Rolegate {
 /** The composition root: opens storage, migrates, wires adapters, and starts what `run` asks for. */
 export async function startRolegate(options: StartOptions): Promise<Rolegate> {
   const { config } = options;
-  const log = options.logger ?? createLogger(config.LOG_LEVEL);
+  const log = options.logger ?? createLogger(config.LOG_LEVEL, logDestination(config.LOG_FORMAT));
   const db: Db = openDb(config.DATABASE_URL, {
     // Each broken connection; the outage itself is logged once, by `outage` below.
     onConnectionError: (err) => log.debug({ err: err.message }, 'database connection lost'),

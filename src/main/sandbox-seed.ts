@@ -14,6 +14,8 @@ export interface Demo {
   /** Demo users by name: alice and bob are members; carol joins through "Connect Discord". */
   users: { alice: string; bob: string; carol: string };
   merchantUserId: string;
+  /** A second server of the merchant's, not connected yet: what "Add server" in the dashboard adds. */
+  spareGuildId: string;
   roles: { member: string; vip: string };
   entitlements: { id: string; name: string }[];
   apiKey: string;
@@ -57,6 +59,10 @@ export async function seedDemo(ctx: AppContext, discord: LocalDiscord): Promise<
   discord.addMember(guild.id, users.alice);
   discord.addMember(guild.id, users.bob);
   const rolesChannel = discord.createChannel(guild.id, 'roles').id;
+  const spare = discord.createGuild({ name: 'Second Server', ownerId: merchant.id, withBot: false });
+  discord.createRole(spare.id, { name: 'Supporter', color: 0xeb459e, hoist: true });
+  discord.createRole(spare.id, { name: 'Early Access', color: 0x57f287 });
+  discord.createChannel(spare.id, 'announcements');
 
   const serverId = await install(ctx, discord, guild.id, merchant.id);
   const entitlements: { id: string; name: string }[] = [];
@@ -80,6 +86,7 @@ export async function seedDemo(ctx: AppContext, discord: LocalDiscord): Promise<
     rolesChannelId: rolesChannel,
     users,
     merchantUserId: merchant.id,
+    spareGuildId: spare.id,
     roles: { member, vip },
     entitlements,
     apiKey: key,

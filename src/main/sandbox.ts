@@ -7,6 +7,7 @@ import { startMailSink, type MailSink } from '@rolegate/mail-sink';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { startRolegate, type Rolegate } from './app.js';
 import { seedDemo, type Demo } from './sandbox-seed.js';
+import { issueSetupLink } from '../app/admin/admins.js';
 
 /**
  * The offline sandbox: the local Discord, the local Stripe and the mail sink run in this process,
@@ -48,6 +49,10 @@ export interface Sandbox {
 
 export interface SandboxUrls {
   rolegate: string;
+  /** The merchant dashboard (the web app at `/`). */
+  dashboard: string;
+  /** The first-run link: whoever signs in with it becomes the first admin. */
+  setupLink: string | null;
   apiDocs: string;
   memberView: string;
   mailSink: string;
@@ -55,10 +60,15 @@ export interface SandboxUrls {
   offers: { name: string; url: string }[];
 }
 
+const sandboxFile = (dataDir: string) => resolve(join(dataDir, 'sandbox.db'));
+
+/** The database the sandbox runs on: the CLI's one-shot commands use it too while it runs. */
+export const sandboxDatabaseUrl = (dataDir: string) => `sqlite:${sandboxFile(dataDir)}`;
+
 function freshSqlite(dataDir: string): string {
-  const file = resolve(join(dataDir, 'sandbox.db'));
+  const file = sandboxFile(dataDir);
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  return `sqlite:${file}`;
+  return sandboxDatabaseUrl(dataDir);
 }
 
 /** The configuration that points Rolegate at the local services. */
@@ -113,6 +123,8 @@ export async function startSandbox(config: Config, options: SandboxOptions = {})
     const demo = await seedDemo(app.ctx, discord);
     const urls: SandboxUrls = {
       rolegate: url,
+      dashboard: `${url}/`,
+      setupLink: await issueSetupLink(app.ctx),
       apiDocs: `${url}/api/docs`,
       memberView: `${discord.url}/member?guild=${demo.guildId}&user=${demo.users.alice}`,
       mailSink: mail.webUrl,
@@ -145,6 +157,14 @@ export function sandboxBanner(s: Pick<Sandbox, 'urls' | 'demo'>): string {
   return [
     '',
     'Rolegate sandbox is running: a local Discord, a local Stripe and a mail sink, no accounts needed.',
+    '',
+    `  Dashboard                   ${urls.dashboard}`,
+    ...(urls.setupLink
+      ? [
+          `  First-run setup link        ${urls.setupLink}`,
+          `      open it and sign in as "merchant" (the demo servers' owner) to become the admin`,
+        ]
+      : []),
     '',
     `  Member view (local Discord) ${urls.memberView}`,
     `      switch between ${Object.keys(demo.users).join(', ')}; click a Buy button in #roles`,

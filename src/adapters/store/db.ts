@@ -15,6 +15,7 @@ import * as m009 from './migrations/009_hardening.js';
 import * as m010 from './migrations/010_revoke_billing.js';
 import * as m011 from './migrations/011_gateway.js';
 import * as m021 from './migrations/021_portal.js';
+import * as m022 from './migrations/022_admin_sessions.js';
 import * as m023 from './migrations/023_alert_notices.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -75,6 +76,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '010_revoke_billing': (dialect) => ({ up: (db) => m010.up(db, dialect) }),
   '011_gateway': (dialect) => ({ up: (db) => m011.up(db, dialect) }),
   '021_portal': (dialect) => ({ up: (db) => m021.up(db, dialect) }),
+  '022_admin_sessions': (dialect) => ({ up: (db) => m022.up(db, dialect) }),
   '023_alert_notices': (dialect) => ({ up: (db) => m023.up(db, dialect) }),
 };
 

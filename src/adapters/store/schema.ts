@@ -34,6 +34,9 @@ export interface Database {
   oauth_states: OAuthStatesTable;
   alert_notices: AlertNoticesTable;
   portal_sessions: PortalSessionsTable;
+  admins: AdminsTable;
+  admin_sessions: AdminSessionsTable;
+  admin_invitations: AdminInvitationsTable;
 }
 
 export interface ServersTable {
@@ -393,7 +396,7 @@ export interface OAuthStatesTable {
   state_hash: string;
   /** `bot_install` */
   purpose: string;
-  /** Who asked: `person:key_…` (an API key); a dashboard session later. */
+  /** Who asked: `person:key_…` (an API key), `session:ses_…` (a dashboard session), `system:…`. */
   actor: string;
   created_at: number;
   expires_at: number;
@@ -409,6 +412,49 @@ export interface PortalSessionsTable {
   discord_user_id: string | null;
   created_at: number;
   expires_at: number;
+}
+
+/** A person who may administer this Rolegate (decision 0015), known by their Discord account. */
+export interface AdminsTable {
+  id: string;
+  discord_user_id: string;
+  username: string;
+  /** `adm_…` who invited them; null for the first admin (the first-run claim). */
+  invited_by: string | null;
+  created_at: number;
+  last_sign_in_at: number | null;
+  removed_at: number | null;
+}
+
+/** A signed-in browser. The cookie holds a random token; only its SHA-256 is stored. */
+export interface AdminSessionsTable {
+  id: string;
+  admin_id: string;
+  token_hash: string;
+  /** The token before the last rotation, accepted until `previous_valid_until` (requests in flight). */
+  previous_token_hash: string | null;
+  previous_valid_until: number | null;
+  user_agent: string | null;
+  ip: string | null;
+  created_at: number;
+  rotated_at: number;
+  last_seen_at: number;
+  /** Absolute end of the session, whatever its activity. */
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+/** A one-time sign-in link that makes whoever uses it an admin: `setup` (first run) or `invite`. */
+export interface AdminInvitationsTable {
+  id: string;
+  kind: string;
+  token_hash: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  used_by: string | null;
+  revoked_at: number | null;
 }
 
 /** An alert already told about (migration 023): notified once when it appears, once when it ends. */

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { readSession } from '../auth.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
@@ -67,6 +68,10 @@ const healthSchema = z.object({
 });
 
 const serverWithHealth = serverSchema.extend({ health: healthSchema });
+
+/** Who a bot-install state names: the dashboard session (tied to its browser) or the API key. */
+const installActor = (request: FastifyRequest) =>
+  request.sessionId ? `session:${request.sessionId}` : personCause(request);
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -148,13 +153,13 @@ export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
         response: { 200: z.object({ url: z.string() }) },
       },
     },
-    async (request) => ({ url: await botInstallUrl(ctx, personCause(request)) }),
+    async (request) => ({ url: await botInstallUrl(ctx, installActor(request)) }),
   );
 
   r.get(
     '/discord/install',
     { config: auth, schema: { tags, summary: 'Redirect to Discord to install the bot' } },
-    async (request, reply) => reply.redirect(await botInstallUrl(ctx, personCause(request)), 302),
+    async (request, reply) => reply.redirect(await botInstallUrl(ctx, installActor(request)), 302),
   );
 
   r.get(
@@ -178,7 +183,10 @@ export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
       if (error) throw new AppError('bad_request', `The install was cancelled in Discord (${error}).`);
       if (!code || !state)
         throw new AppError('bad_request', 'The install callback needs both code and state.');
-      const server = await discordCall(() => connectServer(ctx, code, state));
+      const signedIn = await readSession(ctx, request, reply);
+      const server = await discordCall(() => connectServer(ctx, code, state, request.sessionId ?? null));
+      // Back to the dashboard when a signed-in admin added the server there.
+      if (signedIn) return reply.redirect(`/servers?added=${encodeURIComponent(server.id)}`, 303);
       return reply
         .type('text/html; charset=utf-8')
         .send(

@@ -1,0 +1,56 @@
+import { Center, Loader } from '@mantine/core';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { ApiError } from './api';
+import { Shell } from './Shell';
+import { SessionContext, useSessionQuery } from './session';
+import { ErrorNotice } from './ui';
+import { EntitlementsPage } from './pages/Entitlements';
+import { EntitlementEditPage } from './pages/EntitlementEdit';
+import { ServersPage } from './pages/Servers';
+import { ServerPage } from './pages/Server';
+import { SettingsPage } from './pages/Settings';
+import { SetupPage } from './pages/Setup';
+import { SignInPage } from './pages/SignIn';
+import { ComingSoon } from './pages/ComingSoon';
+
+/**
+ * The app's routes. Rolegate serves index.html for each of these paths (src/http/web-app.ts
+ * lists them): add a path there when you add one here.
+ */
+export function App() {
+  const location = useLocation();
+  const session = useSessionQuery();
+  if (location.pathname === '/sign-in') return <SignInPage />;
+  if (session.isPending)
+    return (
+      <Center h="100vh">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  if (session.error) {
+    if (session.error instanceof ApiError && session.error.status === 401)
+      return <Navigate to="/sign-in" replace />;
+    return <ErrorNotice error={session.error} />;
+  }
+  return (
+    <SessionContext.Provider value={session.data}>
+      <Shell>
+        <Routes>
+          <Route path="/" element={<ComingSoon title="Overview" />} />
+          <Route path="/setup" element={<SetupPage />} />
+          <Route path="/servers" element={<ServersPage />} />
+          <Route path="/servers/:id" element={<ServerPage />} />
+          <Route path="/entitlements" element={<EntitlementsPage />} />
+          <Route path="/entitlements/new" element={<EntitlementEditPage />} />
+          <Route path="/entitlements/:id" element={<EntitlementEditPage />} />
+          <Route path="/subscribers" element={<ComingSoon title="Subscribers" />} />
+          <Route path="/alerts" element={<ComingSoon title="Alerts" />} />
+          <Route path="/webhooks" element={<ComingSoon title="Webhooks" />} />
+          <Route path="/jobs" element={<ComingSoon title="Jobs" />} />
+          <Route path="/settings" element={<SettingsPage />} />
+          <Route path="*" element={<Navigate to="/" replace />} />
+        </Routes>
+      </Shell>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,5 @@
+import { ComingSoon } from './ComingSoon';
+
+export function EntitlementEditPage() {
+  return <ComingSoon title="EntitlementEdit" />;
+}

@@ -1,0 +1,5 @@
+import { ComingSoon } from './ComingSoon';
+
+export function EntitlementsPage() {
+  return <ComingSoon title="Entitlements" />;
+}

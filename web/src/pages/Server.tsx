@@ -1,0 +1,5 @@
+import { ComingSoon } from './ComingSoon';
+
+export function ServerPage() {
+  return <ComingSoon title="Server" />;
+}

@@ -1,0 +1,5 @@
+import { ComingSoon } from './ComingSoon';
+
+export function ServersPage() {
+  return <ComingSoon title="Servers" />;
+}

@@ -1,0 +1,5 @@
+import { ComingSoon } from './ComingSoon';
+
+export function SetupPage() {
+  return <ComingSoon title="Setup" />;
+}
