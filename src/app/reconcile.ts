@@ -16,6 +16,7 @@ import {
   reasonFor,
   writeSyncLog,
 } from './reconcile-data.js';
+import { recordRepairedGrantRoles, type RepairedMember } from './reconcile-granted.js';
 import { healServer } from './server-heal.js';
 import {
   discordPort,
@@ -197,6 +198,7 @@ export async function reconcileServer(
   const removals: Task[] = [];
   const kicks: string[] = [];
   const toSync = new Set<string>();
+  const repairedMembers = new Map<string, RepairedMember>();
   // Written from inside the repair tasks, so held in an object (TS cannot see closure writes to a let).
   const halt: { failure: Failure | null; unexpected: unknown } = { failure: null, unexpected: null };
 
@@ -212,6 +214,12 @@ export async function reconcileServer(
         await discord.addRole(server.guild_id, t.userId, t.roleId, reasonFor(t.grantId, cause));
       else await discord.removeRole(server.guild_id, t.userId, t.roleId, reasonFor(t.grantId, cause));
       report.repaired += 1;
+      const member = repairedMembers.get(t.userId);
+      if (member) {
+        member.pending -= 1;
+        if (t.action === 'add_role') member.roles.add(t.roleId);
+        else member.roles.delete(t.roleId);
+      }
       await writeSyncLog(db, {
         serverId,
         userId: t.userId,
@@ -299,7 +307,11 @@ export async function reconcileServer(
       report.drift.push({ userId, add: [], remove: [], kick: true });
       return;
     }
-    if (add.length || remove.length) report.drift.push({ userId, add, remove });
+    if (add.length || remove.length) {
+      report.drift.push({ userId, add, remove });
+      if (grants)
+        repairedMembers.set(userId, { grants, roles: new Set(roleIds), pending: add.length + remove.length });
+    }
     for (const roleId of remove)
       removals.push({ userId, roleId, action: 'remove_role', grantId: grantFor(grants ?? [], roleId, now) });
     for (const roleId of add)
@@ -433,6 +445,8 @@ export async function reconcileServer(
       .execute();
     for (const { userId } of changed) if (userId) toSync.add(userId);
   }
+  // After the stale-plan check above, which these writes would otherwise trip.
+  if (!dryRun) await recordRepairedGrantRoles(ctx, repairedMembers.values(), now);
   const halted = halt.failure;
   if (halted) {
     report.outcome = 'paused';
