@@ -74,6 +74,18 @@ export const configSchema = z.object({
     .optional(),
   DISCORD_BOT_TOKEN: z.string().min(10).optional(),
   DISCORD_CLIENT_SECRET: z.string().min(8).optional(),
+  /**
+   * A `rolegate discord-proxy` (e.g. `http://127.0.0.1:8090`) every process sends its Discord calls
+   * through, so that they share one budget (decision 0017). Unset: this process calls Discord itself.
+   */
+  DISCORD_PROXY_URL: optionalUrl,
+  /** Where `rolegate discord-proxy` listens. */
+  DISCORD_PROXY_HOST: z.string().min(1).default('127.0.0.1'),
+  DISCORD_PROXY_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  /** Discord's per-bot global limit, requests per second. */
+  DISCORD_GLOBAL_LIMIT: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** Added to the limit's 1,000 ms window (a permit is held until 1,000 ms + this after the answer). */
+  DISCORD_LIMIT_MARGIN_MS: z.coerce.number().int().min(0).max(1000).default(0),
 
   STRIPE_API_URL: optionalUrl,
   STRIPE_SECRET_KEY: z

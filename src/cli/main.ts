@@ -12,6 +12,8 @@ const usage = `rolegate <command>
 
   serve                      API + worker + scheduler in one process (what \`npm start\` runs)
   worker                     a worker (and scheduler) without the HTTP server
+  discord-proxy              the one Discord budget shared by every process (set DISCORD_PROXY_URL
+                             in the others); listens on DISCORD_PROXY_HOST:DISCORD_PROXY_PORT
   migrate                    apply database migrations and exit
   api-keys create [--name] <name>
                              create an API key (shown once)
@@ -106,6 +108,11 @@ async function main(argv: string[]): Promise<void> {
       });
       app.ctx.log.info({ worker: app.worker?.name }, 'worker started');
       stopOnSignal(app);
+      return;
+    }
+    case 'discord-proxy': {
+      const { runDiscordProxy } = await import('./discord-proxy.js');
+      await runDiscordProxy(config());
       return;
     }
     case 'migrate': {

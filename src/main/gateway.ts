@@ -10,7 +10,7 @@ export function startGatewayListener(
   ctx: AppContext,
   options: Omit<GatewayListenerOptions, 'open'> = {},
 ): GatewayListener | null {
-  const { GATEWAY, DISCORD_BOT_TOKEN, DISCORD_API_URL } = ctx.config;
+  const { GATEWAY, DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_PROXY_URL } = ctx.config;
   if (GATEWAY === 'off') {
     ctx.log.info('gateway listener off (GATEWAY=off): drift is repaired by the periodic reconcile');
     return null;
@@ -18,7 +18,11 @@ export function startGatewayListener(
   if (!DISCORD_BOT_TOKEN) return null;
   const listener = new GatewayListener(ctx, {
     ...options,
-    open: gatewayOpener({ apiUrl: DISCORD_API_URL, token: DISCORD_BOT_TOKEN }),
+    // Its one REST call (Get Gateway Bot) spends the shared budget too when there is a proxy (0017).
+    open: gatewayOpener({
+      apiUrl: DISCORD_PROXY_URL ? `${DISCORD_PROXY_URL.replace(/\/$/, '')}/api` : DISCORD_API_URL,
+      token: DISCORD_BOT_TOKEN,
+    }),
   });
   listener.start();
   return listener;

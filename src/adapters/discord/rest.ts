@@ -25,6 +25,7 @@ import type {
   DiscordRole,
   DiscordUser,
 } from '../../app/ports/discord.js';
+import { DiscordBudget } from './budget.js';
 import { classified, classifyDiscordError, isAlreadyGone, type DiscordOp } from './classify.js';
 
 export interface DiscordRestOptions {
@@ -38,8 +39,13 @@ export interface DiscordRestOptions {
   timeoutMs?: number;
   /** Library-level immediate retries of 5xx and timeouts before the job backs off. Default 1. */
   retries?: number;
-  /** Client-side global limit. Default 50 (Discord's per-bot limit). */
+  /** Client-side global limit. Default 50 (Discord's per-bot limit). Ignored when `budget` is given. */
   globalRequestsPerSecond?: number;
+  /**
+   * The budget every request leaving this process spends (decision 0017): the global limit in a
+   * sliding window and the invalid-request budget. Default: a new one with `globalRequestsPerSecond`.
+   */
+  budget?: DiscordBudget;
   /**
    * A 429 asking to wait longer than this is not waited out in-process: the call fails with a
    * `retry` failure carrying `retryAfterMs`, and the job is rescheduled for then. Default 10 000.
@@ -81,17 +87,21 @@ interface TokenGuild {
  */
 export class DiscordRestAdapter implements DiscordPort {
   readonly rest: REST;
+  readonly budget: DiscordBudget;
   private readonly api: API;
   private botUser: DiscordUser | null = null;
 
   constructor(private readonly options: DiscordRestOptions) {
     const maxWait = options.maxInlineRateLimitWaitMs ?? 10_000;
+    this.budget = options.budget ?? new DiscordBudget({ limit: options.globalRequestsPerSecond ?? 50 });
     this.rest = new REST({
       api: options.apiUrl.replace(/\/$/, ''),
       version: '10',
       timeout: options.timeoutMs ?? 15_000,
       retries: options.retries ?? 1,
-      globalRequestsPerSecond: options.globalRequestsPerSecond ?? 50,
+      // The budget's sliding window binds; the library's fixed one-second window must not bind first.
+      globalRequestsPerSecond: this.budget.limit * 2,
+      makeRequest: this.budget.wrap(),
       // Short waits are cheaper in-process; a long one must not hold a worker slot.
       rejectOnRateLimit: (data: RateLimitData) => data.retryAfter > maxWait,
     }).setToken(options.botToken);
