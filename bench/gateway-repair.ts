@@ -15,11 +15,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalDiscord } from '@rolegate/local-discord';
 import { loadConfig } from '../src/config.js';
-import { inTransaction } from '../src/app/context.js';
-import { insertCustomer } from '../src/app/customers.js';
-import { entitlementRow } from '../src/app/entitlements.js';
-import { createGrant } from '../src/app/grants.js';
-import { refreshServer, serverRow } from '../src/app/servers.js';
+import { inTransaction } from '../src/app/shared/context.js';
+import { insertCustomer } from '../src/app/grants/customers.js';
+import { entitlementRow } from '../src/app/catalog/entitlements.js';
+import { createGrant } from '../src/app/grants/grants.js';
+import { refreshServer, serverRow } from '../src/app/access/servers.js';
 import { startRolegate } from '../src/main/app.js';
 
 const ROUNDS = Number(process.argv[2] ?? 20);

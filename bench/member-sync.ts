@@ -17,11 +17,11 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
-import { inTransaction } from '../src/app/context.js';
-import { insertCustomer } from '../src/app/customers.js';
-import { createGrant } from '../src/app/grants.js';
-import { serverRow } from '../src/app/servers.js';
-import { entitlementRow } from '../src/app/entitlements.js';
+import { inTransaction } from '../src/app/shared/context.js';
+import { insertCustomer } from '../src/app/grants/customers.js';
+import { createGrant } from '../src/app/grants/grants.js';
+import { serverRow } from '../src/app/access/servers.js';
+import { entitlementRow } from '../src/app/catalog/entitlements.js';
 import { startRolegate } from '../src/main/app.js';
 import { startLocalDiscord } from '@rolegate/local-discord';
 
@@ -70,7 +70,7 @@ const ctx = app.ctx;
 const db = ctx.db.kysely;
 
 // The server as the install flow stores it (read from the local Discord, not hand-written).
-const { readGuild } = await import('../src/app/servers.js');
+const { readGuild } = await import('../src/app/access/servers.js');
 const snap = await readGuild(adapter, guild.id);
 const now = Date.now();
 await db

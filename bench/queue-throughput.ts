@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { migrate, openDb, type Db } from '../src/adapters/store/db.js';
-import { enqueueMany, type EnqueueOptions } from '../src/jobs/queue.js';
+import { enqueueMany, type EnqueueOptions } from '../src/adapters/store/queue.js';
 import { Worker } from '../src/jobs/worker.js';
 import { Metrics } from '../src/ops/metrics.js';
 

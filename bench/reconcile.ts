@@ -24,10 +24,10 @@ import { fileURLToPath } from 'node:url';
 import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
 import type { CustomersTable, GrantsTable } from '../src/adapters/store/schema.js';
 import { loadConfig } from '../src/config.js';
-import { reconcileServer } from '../src/app/reconcile.js';
-import { refreshServer, serverRow } from '../src/app/servers.js';
+import { reconcileServer } from '../src/app/access/reconcile.js';
+import { refreshServer, serverRow } from '../src/app/access/servers.js';
 import { newId } from '../src/core/ids.js';
-import { entitlementRow } from '../src/app/entitlements.js';
+import { entitlementRow } from '../src/app/catalog/entitlements.js';
 import { startRolegate } from '../src/main/app.js';
 import type { DiscordStats, Seeded, SeedRequest } from './reconcile-discord.js';
 

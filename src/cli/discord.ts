@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import type { Config } from '../config.js';
 import { DiscordRestAdapter } from '../adapters/discord/rest.js';
-import type { DiscordCommands, DiscordPort } from '../app/ports/discord.js';
+import type { DiscordCommands, DiscordPort } from '../core/ports/discord.js';
 
 /** The slash commands buyers use inside a server: `/claim CODE` and `/access`. */
 export const slashCommands: DiscordCommands = [

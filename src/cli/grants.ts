@@ -1,4 +1,4 @@
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from '../app/shared/context.js';
 
 export async function listGrantsForCli(
   ctx: AppContext,

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { migrate, openDb } from '../adapters/store/db.js';
-import { listDeadJobs, queueDepth, retryDeadJob } from '../jobs/queue.js';
+import { listDeadJobs, queueDepth, retryDeadJob } from '../adapters/store/queue.js';
 
 const usage = `rolegate jobs <command>
 

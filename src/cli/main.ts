@@ -1,10 +1,9 @@
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { migrate, openDb } from '../adapters/store/db.js';
 import { startRolegate, type Rolegate } from '../main/app.js';
-import { createApiKey, listApiKeys, revokeApiKey } from '../app/api-keys.js';
 import { createInvitation } from '../app/admin/admins.js';
 import { sandboxDatabaseUrl, sandboxWanted } from '../main/sandbox.js';
-import { apiKeyName } from './args.js';
+import { runApiKeysCommand } from './api-keys.js';
 import { listGrantsForCli } from './grants.js';
 import { stopOnSignal } from './signals.js';
 
@@ -58,28 +57,6 @@ function oneShotConfig(): Config {
   return { ...base, DATABASE_URL: sandboxDatabaseUrl(base.DATA_DIR) };
 }
 
-async function apiKeysCommand(app: Rolegate, sub: string | undefined, rest: string[]) {
-  if (sub === 'create') {
-    const name = apiKeyName(rest);
-    if (name === null) {
-      console.error('usage: rolegate api-keys create [--name] <name>');
-      process.exitCode = 2;
-      return;
-    }
-    const key = await createApiKey(app.ctx, name);
-    console.log(`created ${key.id} (${name})\n\n  ${key.key}\n\nStore it now: it is shown only once.`);
-  } else if (sub === 'list') {
-    for (const k of await listApiKeys(app.ctx)) {
-      console.log(`${k.id}  ${k.prefix}…  ${k.name}  ${k.revoked_at ? 'revoked' : 'active'}`);
-    }
-  } else if (sub === 'revoke' && rest[0]) {
-    console.log((await revokeApiKey(app.ctx, rest[0])) ? `revoked ${rest[0]}` : `no active key ${rest[0]}`);
-  } else {
-    console.error(usage);
-    process.exitCode = 2;
-  }
-}
-
 /** Opens the app without HTTP or worker, for one-shot commands. */
 async function oneShot<T>(fn: (app: Rolegate) => Promise<T>): Promise<T> {
   const app = await startRolegate({
@@ -123,7 +100,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'api-keys':
-      await oneShot((app) => apiKeysCommand(app, sub, rest));
+      await oneShot(async (app) => {
+        if (!(await runApiKeysCommand(app.ctx, sub, rest))) {
+          console.error(usage);
+          process.exitCode = 2;
+        }
+      });
       return;
     case 'admins':
       if (sub !== 'invite') break;
@@ -145,11 +127,20 @@ async function main(argv: string[]): Promise<void> {
         console.log(lines.join('\n'));
       });
       return;
+    case 'discord':
+      await (await import('./discord.js')).runDiscordCommand(sub, rest, oneShotConfig());
+      return;
+    case 'reconcile': {
+      const args = [sub, ...rest].filter((a): a is string => a !== undefined);
+      await (await import('./reconcile.js')).runReconcileCommand(args, oneShotConfig());
+      return;
+    }
+    case 'jobs':
+      await (await import('./jobs.js')).runJobsCommand(sub, rest, oneShotConfig());
+      return;
     default:
       break;
   }
-  const extra = await import('./extra.js');
-  if (await extra.runExtraCommand(command, sub, rest, oneShotConfig)) return;
   console.error(usage);
   process.exitCode = command ? 2 : 0;
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
-import type { AppContext } from '../app/context.js';
-import { reconcileServer, type ReconcileProgress, type ReconcileReport } from '../app/reconcile.js';
+import type { AppContext } from '../app/shared/context.js';
+import { reconcileServer, type ReconcileProgress, type ReconcileReport } from '../app/access/reconcile.js';
 import { startRolegate } from '../main/app.js';
 
 /**

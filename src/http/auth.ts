@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app/context.js';
-import { authenticateApiKey } from '../app/api-keys.js';
+import type { AppContext } from '../app/shared/context.js';
+import { authenticateApiKey } from '../app/admin/api-keys.js';
 import { authenticateSession, csrfTokenMatches } from '../app/admin/sessions.js';
 import { COOKIES, readSignedCookie, setSignedCookie } from './cookies.js';
 import { sendError } from './errors.js';

@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from '../app/shared/context.js';
 
 /**
  * The cookies Rolegate sets on buyers' and admins' browsers. All are signed (HMAC with a key derived from the

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { PortalCustomer, PortalPurchase, PortalView } from '../app/portal/overview.js';
 import { formatDay } from '../app/portal/words.js';
-import type { ReceiptSnapshot } from '../app/ports/stripe.js';
+import type { ReceiptSnapshot } from '../core/ports/stripe.js';
 import { escapeHtml as esc } from '../core/html.js';
 
 /**

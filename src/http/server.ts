@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from '../app/shared/context.js';
 import { apiKeyGuard } from './auth.js';
 import { registerCookies } from './cookies.js';
 import { handleError, sendError } from './errors.js';

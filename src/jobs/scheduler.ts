@@ -1,17 +1,9 @@
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db.js';
-import { enqueue } from './queue.js';
+import { enqueue } from '../adapters/store/queue.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { DatabaseOutage, LoopBackoff } from './db-outage.js';
-
-export interface PeriodicTask {
-  /** Unique name; also the job's dedupe key prefix. */
-  name: string;
-  everyMs: number;
-  /** Job kind enqueued once per period. */
-  kind: string;
-  payload?: unknown;
-}
+import type { PeriodicTask } from '../core/jobs.js';
 
 /**
  * Claims the current period of a task. Exactly one instance wins a period: the conditional UPDATE

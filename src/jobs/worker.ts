@@ -6,6 +6,8 @@ import { FailureError } from '../core/failure.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Metrics } from '../ops/metrics.js';
 import { DatabaseOutage, LoopBackoff, pause } from './db-outage.js';
+import { RetryLater, type JobHandler } from '../core/jobs.js';
+
 import {
   claimJobs,
   completeJobs,
@@ -14,28 +16,7 @@ import {
   reapExpiredLeases,
   releaseJobs,
   type Job,
-} from './queue.js';
-
-export interface JobContext {
-  job: Job;
-  worker: string;
-  signal: AbortSignal;
-}
-
-/** A handler runs one job. Throwing retries it with backoff; `RetryLater` picks the time. */
-export type JobHandler = (payload: unknown, ctx: JobContext) => Promise<void>;
-
-/** Reschedules a job at a given time; by default this does not use up an attempt (429, paused server). */
-export class RetryLater extends Error {
-  constructor(
-    readonly retryAt: number,
-    reason: string,
-    readonly countAttempt = false,
-  ) {
-    super(reason);
-    this.name = 'RetryLater';
-  }
-}
+} from '../adapters/store/queue.js';
 
 export interface WorkerOptions {
   /** Jobs run at once. Default 16. */

@@ -4,20 +4,21 @@ import type { Config } from '../config.js';
 import { migrate, openDb, type Db } from '../adapters/store/db.js';
 import { loadSecrets } from '../adapters/crypto/secrets.js';
 import { LogOnlyMail, SmtpMail } from '../adapters/mail/smtp.js';
-import type { AppContext } from '../app/context.js';
-import type { Ports } from '../app/ports.js';
+import type { AppContext } from '../app/shared/context.js';
+import type { Ports } from '../core/ports/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { DatabaseOutage } from '../jobs/db-outage.js';
-import { buildHandlers, periodicTasks } from '../jobs/handlers.js';
-import { queueDepth } from '../jobs/queue.js';
+import { buildHandlers, periodicTasks } from './job-handlers.js';
+import { queueDepth } from '../adapters/store/queue.js';
 import { Scheduler } from '../jobs/scheduler.js';
-import { Worker, type JobHandler } from '../jobs/worker.js';
+import { Worker } from '../jobs/worker.js';
+import type { JobHandler } from '../core/jobs.js';
 import { buildHttpServer } from '../http/server.js';
 import { createLogger, logDestination } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { buildPorts } from './ports.js';
 import { startGatewayListener } from './gateway.js';
-import type { GatewayListener, GatewayListenerOptions } from '../app/gateway-listener.js';
+import type { GatewayListener, GatewayListenerOptions } from '../app/access/gateway-listener.js';
 
 export interface StartOptions {
   config: Config;

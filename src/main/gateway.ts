@@ -1,5 +1,5 @@
-import type { AppContext } from '../app/context.js';
-import { GatewayListener, type GatewayListenerOptions } from '../app/gateway-listener.js';
+import type { AppContext } from '../app/shared/context.js';
+import { GatewayListener, type GatewayListenerOptions } from '../app/access/gateway-listener.js';
 import { gatewayOpener } from '../adapters/discord/gateway.js';
 
 /**

@@ -1,8 +1,14 @@
-import { createApiKey } from '../app/api-keys.js';
-import type { AppContext } from '../app/context.js';
-import { createEntitlement, type CreateEntitlementInput } from '../app/entitlements.js';
-import { ROLES_CHANNEL_PUBLISH_JOB, setRolesChannel } from '../app/roles-channel.js';
-import { BOT_INSTALL_PERMISSIONS, botInstallUrl, connectServer, installRedirectUri } from '../app/servers.js';
+import { createApiKey } from '../app/admin/api-keys.js';
+import type { AppContext } from '../app/shared/context.js';
+import { createEntitlement } from '../app/catalog/entitlements.js';
+import type { CreateEntitlementInput } from '../app/catalog/entitlement-fields.js';
+import { ROLES_CHANNEL_PUBLISH_JOB, setRolesChannel } from '../app/buyer/roles-channel.js';
+import {
+  BOT_INSTALL_PERMISSIONS,
+  botInstallUrl,
+  connectServer,
+  installRedirectUri,
+} from '../app/access/servers.js';
 import { registerSlashCommands } from '../cli/discord.js';
 import type { LocalDiscord } from '@rolegate/local-discord';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
 import { dropDatabase, freshDatabaseUrl } from '../helpers/db.js';
 import { migrate, openDb } from '../../src/adapters/store/db.js';
-import { claimJobs, enqueue, failJob } from '../../src/jobs/queue.js';
+import { claimJobs, enqueue, failJob } from '../../src/adapters/store/queue.js';
 
 const run = promisify(execFile);
 

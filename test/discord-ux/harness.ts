@@ -1,5 +1,5 @@
 import type { Dialect } from '../../src/adapters/store/db.js';
-import type { CheckoutPort, Ports } from '../../src/app/ports.js';
+import type { CheckoutPort, Ports } from '../../src/core/ports/index.js';
 import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '@rolegate/local-discord';
 import { startMailSink, type MailSink } from '@rolegate/mail-sink';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { accessTokenFor, refreshLink } from '../../src/app/discord-link.js';
+import { accessTokenFor, refreshLink } from '../../src/app/buyer/discord-link.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { eventually, startUx, type UxHarness } from './harness.js';
 

@@ -1,8 +1,8 @@
 import type { Dialect } from '../../src/adapters/store/db.js';
-import type { DiscordPort } from '../../src/app/ports/discord.js';
+import type { DiscordPort } from '../../src/core/ports/discord.js';
 import { DiscordRestAdapter, type DiscordRestOptions } from '../../src/adapters/discord/rest.js';
-import { enqueue } from '../../src/jobs/queue.js';
-import { SERVERS_HEAL_JOB } from '../../src/app/server-heal.js';
+import { enqueue } from '../../src/adapters/store/queue.js';
+import { SERVERS_HEAL_JOB } from '../../src/app/access/heal.js';
 import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '@rolegate/local-discord';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 

@@ -3,8 +3,8 @@ import type { Dialect } from '../../src/adapters/store/db.js';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';
 import { eventually } from '../helpers/app.js';
-import { inTransaction } from '../../src/app/context.js';
-import { enqueueMemberCheck } from '../../src/app/grants.js';
+import { inTransaction } from '../../src/app/shared/context.js';
+import { enqueueMemberCheck } from '../../src/app/grants/grants.js';
 import { mutating, startHarness, type Harness } from './harness.js';
 
 const pgReason = await postgresUnavailable();

@@ -69,7 +69,7 @@ for (const dialect of backends as Dialect[]) {
     });
 
     it('a state asked for with an API key that was revoked since is refused', async () => {
-      const { createApiKey, revokeApiKey } = await import('../../src/app/api-keys.js');
+      const { createApiKey, revokeApiKey } = await import('../../src/app/admin/api-keys.js');
       const key = await createApiKey(h.t.app.ctx, 'short-lived');
       const install = await h.t.api('/api/servers/install-url', {
         headers: { authorization: `Bearer ${key.key}` },

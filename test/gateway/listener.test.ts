@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOT_REMOVED_REASON, GATEWAY_CAUSE } from '../../src/app/gateway-events.js';
-import { serverHealth } from '../../src/app/servers.js';
+import { BOT_REMOVED_REASON, GATEWAY_CAUSE } from '../../src/app/access/gateway-events.js';
+import { serverHealth } from '../../src/app/access/servers.js';
 import { eventually } from '../helpers/app.js';
 import { buyer, entitlement, grant, newShop } from '../reconcile/world.js';
 import { gatewayUp, rolesOf, startGatewayWorld, syncsIdle, type GatewayWorld } from './world.js';

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { createApiKey } from '../../src/app/api-keys.js';
-import type { Ports } from '../../src/app/ports.js';
+import { createApiKey } from '../../src/app/admin/api-keys.js';
+import type { Ports } from '../../src/core/ports/index.js';
 import type { Clock } from '../../src/core/clock.js';
-import type { JobHandler } from '../../src/jobs/worker.js';
+import type { JobHandler } from '../../src/core/jobs.js';
 import { startRolegate, type Rolegate } from '../../src/main/app.js';
 import { dropDatabase, freshDatabaseUrl } from './db.js';
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../src/adapters/store/db.js';
 import { newId } from '../../src/core/ids.js';
-import { serverRow } from '../../src/app/servers.js';
+import { serverRow } from '../../src/app/access/servers.js';
 
 /** Inserts a connected server with roles (as the Discord connect flow would), for tests of other parts. */
 export async function seedServer(

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
-import { pauseServer, resumeServer } from '../../src/app/servers.js';
+import { pauseServer, resumeServer } from '../../src/app/access/servers.js';
 import { scanAlerts } from '../../src/app/dashboard/alert-notifier.js';
 
 describeEachBackend('alerts: emailed to admins, paused servers as webhook events', ({ dialect }) => {

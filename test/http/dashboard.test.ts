@@ -3,8 +3,8 @@ import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
 import { newId } from '../../src/core/ids.js';
-import { enqueue } from '../../src/jobs/queue.js';
-import { pauseServer, resumeServer } from '../../src/app/servers.js';
+import { enqueue } from '../../src/adapters/store/queue.js';
+import { pauseServer, resumeServer } from '../../src/app/access/servers.js';
 
 describeEachBackend('REST API: alerts and overview', ({ dialect }) => {
   let t: TestApp;

@@ -3,8 +3,8 @@ import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
 import { DAY_MS, ManualClock } from '../../src/core/clock.js';
-import { inTransaction } from '../../src/app/context.js';
-import { applyGrantEvent } from '../../src/app/grants.js';
+import { inTransaction } from '../../src/app/shared/context.js';
+import { applyGrantEvent } from '../../src/app/grants/grants.js';
 
 const START = Date.UTC(2026, 2, 1);
 

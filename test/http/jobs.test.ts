@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
-import { enqueue } from '../../src/jobs/queue.js';
+import { enqueue } from '../../src/adapters/store/queue.js';
 
 describeEachBackend('REST API: jobs', ({ dialect }) => {
   let t: TestApp;

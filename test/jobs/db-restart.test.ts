@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openDb, type Db } from '../../src/adapters/store/db.js';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/stripe-events.js';
-import { enqueueMany } from '../../src/jobs/queue.js';
+import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
+import { enqueueMany } from '../../src/adapters/store/queue.js';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { pgInstanceUnavailable, startPgInstance, type PgInstance } from '../helpers/pg-instance.js';
 import {

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { enqueue } from '../../src/jobs/queue.js';
+import { enqueue } from '../../src/adapters/store/queue.js';
 import { eventually } from '../helpers/app.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import {

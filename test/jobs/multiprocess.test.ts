@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { Db } from '../../src/adapters/store/db.js';
-import { enqueue, enqueueMany } from '../../src/jobs/queue.js';
+import { enqueue, enqueueMany } from '../../src/adapters/store/queue.js';
 import { eventually } from '../helpers/app.js';
 import { dropDatabase, freshDb, postgresUnavailable } from '../helpers/db.js';
 import {

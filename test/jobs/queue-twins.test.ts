@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
-import { claimJobs, enqueue, failJob, reapExpiredLeases } from '../../src/jobs/queue.js';
+import { claimJobs, enqueue, failJob, reapExpiredLeases } from '../../src/adapters/store/queue.js';
 
 /**
  * A job with a dedupe key can be running while the same change is queued again (its "twin"):

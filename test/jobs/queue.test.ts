@@ -14,7 +14,7 @@ import {
   reapExpiredLeases,
   releaseJobs,
   retryDeadJob,
-} from '../../src/jobs/queue.js';
+} from '../../src/adapters/store/queue.js';
 import { claimPeriod } from '../../src/jobs/scheduler.js';
 import { Worker } from '../../src/jobs/worker.js';
 import { Metrics } from '../../src/ops/metrics.js';

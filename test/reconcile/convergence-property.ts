@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import { inTransaction } from '../../src/app/context.js';
-import { applyGrantEvent } from '../../src/app/grants.js';
-import { reconcileServer } from '../../src/app/reconcile.js';
+import { inTransaction } from '../../src/app/shared/context.js';
+import { applyGrantEvent } from '../../src/app/grants/grants.js';
+import { reconcileServer } from '../../src/app/access/reconcile.js';
 import { isLive } from '../../src/core/desired-roles.js';
 import type { GrantEvent } from '../../src/core/grant-state.js';
-import { buildHandlers } from '../../src/jobs/handlers.js';
-import { claimJobs, completeJob, failJob, reapExpiredLeases } from '../../src/jobs/queue.js';
+import { buildHandlers } from '../../src/main/job-handlers.js';
+import { claimJobs, completeJob, failJob, reapExpiredLeases } from '../../src/adapters/store/queue.js';
 import type { StartLocalDiscordOptions } from '@rolegate/local-discord';
 import { buyer, drain, entitlement, grant, newShop, type Shop, type World } from './world.js';
 

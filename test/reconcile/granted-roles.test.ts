@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { inTransaction } from '../../src/app/context.js';
-import { applyGrantEvent } from '../../src/app/grants.js';
-import { reconcileServer } from '../../src/app/reconcile.js';
+import { inTransaction } from '../../src/app/shared/context.js';
+import { applyGrantEvent } from '../../src/app/grants/grants.js';
+import { reconcileServer } from '../../src/app/access/reconcile.js';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';
 import { buyer, drain, entitlement, grant, newShop, startWorld, type Shop, type World } from './world.js';

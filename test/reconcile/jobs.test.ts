@@ -1,24 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { inTransaction } from '../../src/app/context.js';
-import { applyGrantEvent } from '../../src/app/grants.js';
-import { sweepExpiredGrants } from '../../src/app/expiry.js';
-import type { MailMessage } from '../../src/app/ports.js';
+import { inTransaction } from '../../src/app/shared/context.js';
+import { applyGrantEvent } from '../../src/app/grants/grants.js';
+import { sweepExpiredGrants } from '../../src/app/grants/expiry.js';
+import type { MailMessage } from '../../src/core/ports/index.js';
 import {
   RECONCILE_ALL_JOB,
   RECONCILE_SERVER_JOB,
   queueReconcileAll,
   reconcilePeriodicTasks,
-} from '../../src/app/reconcile-jobs.js';
+} from '../../src/app/access/reconcile-jobs.js';
 import {
   ACCESS_ENDING_JOB,
   PAYMENT_FAILED_JOB,
   REMINDERS_SWEEP_JOB,
   enqueuePaymentFailedReminder,
   sweepReminders,
-} from '../../src/app/reminders.js';
-import { pauseServer } from '../../src/app/servers.js';
-import { periodicTasks } from '../../src/jobs/handlers.js';
+} from '../../src/app/buyer/reminders.js';
+import { pauseServer } from '../../src/app/access/servers.js';
+import { periodicTasks } from '../../src/main/job-handlers.js';
 import { claimPeriod } from '../../src/jobs/scheduler.js';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { healPausedServers } from '../../src/app/server-heal.js';
-import { reconcileServer } from '../../src/app/reconcile.js';
+import { healPausedServers } from '../../src/app/access/heal.js';
+import { reconcileServer } from '../../src/app/access/reconcile.js';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';
 import { buyer, drain, entitlement, grant, newShop, startWorld, type Shop, type World } from './world.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideSubscription } from '../../src/app/stripe-lifecycle.js';
+import { decideSubscription } from '../../src/app/billing/lifecycle.js';
 import { DAY_MS } from '../../src/core/clock.js';
 
 const now = Date.UTC(2026, 5, 1);

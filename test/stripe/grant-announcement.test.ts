@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/stripe-events.js';
-import { reconcileStripe } from '../../src/app/stripe-reconcile.js';
+import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
+import { reconcileStripe } from '../../src/app/billing/stripe-reconcile.js';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';

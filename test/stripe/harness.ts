@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/stripe-events.js';
+import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
 import { newId } from '../../src/core/ids.js';
-import { entitlementRow } from '../../src/app/entitlements.js';
+import { entitlementRow } from '../../src/app/catalog/entitlements.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
 

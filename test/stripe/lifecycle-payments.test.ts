@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { reconcileStripe } from '../../src/app/stripe-reconcile.js';
+import { reconcileStripe } from '../../src/app/billing/stripe-reconcile.js';
 import { buy, eachBackend, grantRow, seedOffer, settle, type StripeWorld } from './harness.js';
 
 const firstPayment = async (w: StripeWorld, grantId: string) =>

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCheckout } from '../../src/app/checkout.js';
-import { ensureStripePrice } from '../../src/app/prices.js';
-import { applyStripeEvent } from '../../src/app/stripe-process.js';
+import { createCheckout } from '../../src/app/billing/checkout.js';
+import { ensureStripePrice } from '../../src/app/catalog/prices.js';
+import { applyStripeEvent } from '../../src/app/billing/process.js';
 import { SandboxActionError } from '@rolegate/local-stripe';
 import { grantRow, seedOffer, startStripeWorld, type StripeWorld } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { DAY_MS } from '../../src/core/clock.js';
-import { checkGrace } from '../../src/app/stripe-lifecycle.js';
-import { STRIPE_GRACE_CHECK_JOB } from '../../src/app/stripe-lifecycle.js';
+import { checkGrace } from '../../src/app/billing/lifecycle.js';
+import { STRIPE_GRACE_CHECK_JOB } from '../../src/app/billing/lifecycle.js';
 import { buy, eachBackend, grantRow, seedOffer, settle } from './harness.js';
 
 await eachBackend('subscription lifecycle', (world) => {
@@ -169,7 +169,7 @@ await eachBackend('subscription lifecycle', (world) => {
     const pro = await seedOffer(w, { amount: 3000 });
     const { grantId, subscriptionId } = await buy(w, basic.entitlementId);
     // Pro's Stripe price exists once someone could buy it.
-    const { ensureStripePrice } = await import('../../src/app/prices.js');
+    const { ensureStripePrice } = await import('../../src/app/catalog/prices.js');
     const proStripePrice = await ensureStripePrice(w.t.app.ctx, pro.priceId);
     w.ls.simulator.changePlan(subscriptionId!, proStripePrice);
     await settle(w);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ensureStripePrice } from '../../src/app/prices.js';
+import { ensureStripePrice } from '../../src/app/catalog/prices.js';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runRevokeBilling } from '../../src/app/revoke-billing.js';
+import { runRevokeBilling } from '../../src/app/billing/revoke.js';
 import { eventually } from '../helpers/app.js';
 import { Receiver } from '../webhooks/receiver.js';
 import { buy, eachBackend, grantRow, seedOffer, settle, startCheckout, type StripeWorld } from './harness.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/stripe-events.js';
+import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';

@@ -1,8 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { inTransaction } from '../../src/app/context.js';
-import { applyGrantEvent, createGrant, grantView } from '../../src/app/grants.js';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhook-events.js';
+import { inTransaction } from '../../src/app/shared/context.js';
+import { applyGrantEvent, createGrant, grantView } from '../../src/app/grants/grants.js';
+import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
 import {
   defaultDeliveryPolicy,
   deliverWebhookAttempt,

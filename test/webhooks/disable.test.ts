@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhook-events.js';
-import { defaultDeliveryPolicy, deliverWebhookAttempt } from '../../src/app/webhooks/deliver.js';
+import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
+import { deliverWebhookAttempt } from '../../src/app/webhooks/deliver.js';
+import { defaultDeliveryPolicy } from '../../src/app/webhooks/policy.js';
 import { DAY_MS, ManualClock } from '../../src/core/clock.js';
-import { claimJobs, completeJob } from '../../src/jobs/queue.js';
+import { claimJobs, completeJob } from '../../src/adapters/store/queue.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { Receiver } from './receiver.js';

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inTransaction } from '../../src/app/context.js';
-import { createGrant } from '../../src/app/grants.js';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhook-events.js';
-import { defaultDeliveryPolicy, deliverWebhookAttempt } from '../../src/app/webhooks/deliver.js';
+import { inTransaction } from '../../src/app/shared/context.js';
+import { createGrant } from '../../src/app/grants/grants.js';
+import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
+import { deliverWebhookAttempt } from '../../src/app/webhooks/deliver.js';
+import { defaultDeliveryPolicy } from '../../src/app/webhooks/policy.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { Receiver, seedGrantable } from './receiver.js';

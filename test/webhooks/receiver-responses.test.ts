@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhook-events.js';
+import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
 import {
   defaultDeliveryPolicy,
   deliverWebhookAttempt,

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Db } from '../../src/adapters/store/db.js';
 import { newId } from '../../src/core/ids.js';
-import { entitlementRow } from '../../src/app/entitlements.js';
+import { entitlementRow } from '../../src/app/catalog/entitlements.js';
 import { seedServer } from '../helpers/seed.js';
 
 export interface ReceivedRequest {

@@ -1,6 +1,6 @@
 import { REST } from '@discordjs/rest';
 import { WebSocketManager, WebSocketShardEvents, type SessionInfo } from '@discordjs/ws';
-import type { GatewayConnection, GatewayHandlers, OpenGateway } from '../../app/ports/gateway.js';
+import type { GatewayConnection, GatewayHandlers, OpenGateway } from '../../core/ports/gateway.js';
 
 /**
  * One gateway connection through @discordjs/ws: it reads GET /gateway/bot, identifies, heartbeats,

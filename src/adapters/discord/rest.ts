@@ -24,7 +24,7 @@ import type {
   DiscordPort,
   DiscordRole,
   DiscordUser,
-} from '../../app/ports/discord.js';
+} from '../../core/ports/discord.js';
 import { DiscordBudget } from './budget.js';
 import { classified, classifyDiscordError, isAlreadyGone, type DiscordOp } from './classify.js';
 

@@ -1,5 +1,5 @@
 import nodemailer from 'nodemailer';
-import type { MailMessage, MailPort } from '../../app/ports.js';
+import type { MailMessage, MailPort } from '../../core/ports/index.js';
 
 /** Sends mail over SMTP (a real SMTP conversation, also with the sandbox's mail sink). */
 export class SmtpMail implements MailPort {

@@ -18,7 +18,8 @@ import * as m021 from './migrations/021_portal.js';
 import * as m022 from './migrations/022_admin_sessions.js';
 import * as m023 from './migrations/023_alert_notices.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+import { dialectOf, type Dialect } from './dialect.js';
+export { dialectOf, type Dialect } from './dialect.js';
 
 /** The database handle every store function takes: Kysely plus which SQL dialect it speaks. */
 export interface Db {
@@ -33,10 +34,6 @@ export type Executor = Kysely<Database>;
 // PostgreSQL returns int8 (bigint) as strings; every bigint we store is an epoch-ms or an amount
 // well inside Number.MAX_SAFE_INTEGER.
 pg.types.setTypeParser(20, (v) => Number(v));
-
-export function dialectOf(url: string): Dialect {
-  return url.startsWith('postgres') ? 'postgres' : 'sqlite';
-}
 
 /**
  * Opens SQLite (WAL, busy timeout) or PostgreSQL from a DATABASE_URL. Does not migrate.

@@ -15,7 +15,7 @@ import type {
   StripeProductInput,
   SubscriptionSnapshot,
   UndeliveredEvent,
-} from '../../app/ports/stripe.js';
+} from '../../core/ports/stripe.js';
 
 /** Stripe's default signature tolerance; the design's "5-minute tolerance". */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;

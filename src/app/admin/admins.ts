@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 import { hashToken, revokeOtherSessions } from './sessions.js';
 
 /**

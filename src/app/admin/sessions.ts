@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../../core/ids.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 
 /**
  * Dashboard sessions (decision 0015). The browser holds a random token in an HttpOnly cookie; the

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../core/errors.js';
 import { FailureError } from '../../core/failure.js';
-import type { AppContext } from '../context.js';
-import { authorizeBase } from '../discord-link.js';
-import { discordPort } from '../servers.js';
+import type { AppContext } from '../shared/context.js';
+import { authorizeBase } from '../buyer/discord-link.js';
+import { requireDiscord } from '../shared/services.js';
 import { signInAdmin, type SignInOutcome } from './admins.js';
 
 /**
@@ -40,7 +40,7 @@ export async function completeAdminSignIn(
   code: string,
   inviteToken: string | null,
 ): Promise<SignInOutcome & { username?: string }> {
-  const discord = discordPort(ctx);
+  const discord = requireDiscord(ctx);
   try {
     const tokens = await discord.exchangeCode(code, signInRedirectUri(ctx));
     const user = await discord.getOAuthUser(tokens.accessToken);

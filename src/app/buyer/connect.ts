@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../core/errors.js';
 import { FailureError } from '../../core/failure.js';
-import { inTransaction, type AppContext } from '../context.js';
-import { authorizeBase, linkCustomerToDiscord, linkRedirectUri } from '../discord-link.js';
-import { queueInvitation } from '../grants.js';
-import type { DiscordOAuthTokens } from '../ports/discord.js';
+import { inTransaction, type AppContext } from '../shared/context.js';
+import { authorizeBase, linkCustomerToDiscord, linkRedirectUri } from './discord-link.js';
+import { queueInvitation } from '../grants/grants.js';
+import type { DiscordOAuthTokens } from '../../core/ports/discord.js';
 import { requestSignInLink } from './sign-in.js';
 import {
   buyerTokenById,

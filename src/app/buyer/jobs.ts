@@ -1,7 +1,7 @@
-import type { PeriodicTask } from '../../jobs/scheduler.js';
-import type { JobHandler } from '../../jobs/worker.js';
-import type { AppContext } from '../context.js';
-import { deleteExpiredOAuthStates } from '../install-state.js';
+import type { PeriodicTask } from '../../core/jobs.js';
+import type { JobHandler } from '../../core/jobs.js';
+import type { AppContext } from '../shared/context.js';
+import { deleteExpiredOAuthStates } from '../access/install-state.js';
 import { BUYER_SIGN_IN_JOB, sendSignInLink } from './sign-in.js';
 import { deleteExpiredBuyerTokens } from './tokens.js';
 import { PORTAL_SIGN_IN_JOB, sendPortalLink } from '../portal/sign-in.js';

@@ -1,8 +1,8 @@
 import { AppError } from '../../core/errors.js';
-import { createCheckout, heldGrant, offerFor, portalForCustomer } from '../checkout.js';
-import type { AppContext } from '../context.js';
-import { loadCustomer } from '../customers.js';
-import type { CheckoutLink } from '../ports.js';
+import { createCheckout, heldGrant, offerFor, portalForCustomer } from '../billing/checkout.js';
+import type { AppContext } from '../shared/context.js';
+import { loadCustomer } from '../grants/customers.js';
+import type { CheckoutLink } from '../../core/ports/index.js';
 import { beginLink, CONNECT_LINK_PAGE_TTL_MS, mintConnectToken, type LinkStart } from './connect.js';
 import type { BuyerSession } from './sign-in.js';
 

@@ -1,7 +1,7 @@
 import type { Executor } from '../../adapters/store/db.js';
-import { offerFor, startNewSession } from '../checkout.js';
-import type { AppContext } from '../context.js';
-import { findOrCreateCustomer, type CustomerRow } from '../customers.js';
+import { offerFor, startNewSession } from '../billing/checkout.js';
+import type { AppContext } from '../shared/context.js';
+import { findOrCreateCustomer, type CustomerRow } from '../grants/customers.js';
 import { requestSignInLink } from './sign-in.js';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { escapeHtml } from '../../core/html.js';
-import { inTransaction, type AppContext } from '../context.js';
+import { inTransaction, type AppContext } from '../shared/context.js';
 import {
   buyerTokenState,
   consumeBuyerToken,

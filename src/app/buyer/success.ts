@@ -1,7 +1,7 @@
 import { FailureError } from '../../core/failure.js';
-import type { AppContext } from '../context.js';
-import { requireStripe } from '../prices.js';
-import { syncCheckoutSession } from '../stripe-lifecycle.js';
+import type { AppContext } from '../shared/context.js';
+import { requireStripe } from '../shared/services.js';
+import { syncCheckoutSession } from '../billing/lifecycle.js';
 import { CONNECT_LINK_PAGE_TTL_MS, connectLinkUrl } from './connect.js';
 
 /**

@@ -1,5 +1,5 @@
-import { inTransaction, type AppContext } from '../context.js';
-import { emitWebhookEvent } from '../webhook-events.js';
+import { inTransaction, type AppContext } from '../shared/context.js';
+import { emitWebhookEvent } from '../webhooks/events.js';
 import { currentAlerts } from './alerts.js';
 import {
   markEmailed,

@@ -1,7 +1,8 @@
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 import { AppError } from '../../core/errors.js';
 import { MANAGE_ROLES, ADMINISTRATOR, roleProblem, type RoleProblem } from '../../core/role-grantability.js';
-import { discordPort, loadServer, readGuild, type ServerRow } from '../servers.js';
+import { loadServer, readGuild, type ServerRow } from '../access/servers.js';
+import { requireDiscord } from '../shared/services.js';
 
 /**
  * Live role and channel lists for the dashboard's dropdowns: read from Discord through the port,
@@ -78,7 +79,7 @@ async function connectedServer(ctx: AppContext, serverId: string): Promise<Serve
 export async function liveRoles(ctx: AppContext, serverId: string, fresh = false): Promise<LiveRoles> {
   const server = await connectedServer(ctx, serverId);
   return cached(ctx, `roles:${serverId}`, fresh, async () => {
-    const snap = await readGuild(discordPort(ctx), server.guild_id);
+    const snap = await readGuild(requireDiscord(ctx), server.guild_id);
     const infos = snap.roles.map((r) => ({
       id: r.id,
       name: r.name,
@@ -118,7 +119,7 @@ const MESSAGE_CHANNEL_TYPES = new Set([0, 5]);
 export async function liveChannels(ctx: AppContext, serverId: string, fresh = false): Promise<LiveChannels> {
   const server = await connectedServer(ctx, serverId);
   return cached(ctx, `channels:${serverId}`, fresh, async () => {
-    const channels = await discordPort(ctx).getGuildChannels(server.guild_id);
+    const channels = await requireDiscord(ctx).getGuildChannels(server.guild_id);
     return {
       server_id: serverId,
       fetched_at: new Date(ctx.clock.now()).toISOString(),

@@ -1,6 +1,6 @@
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 import { AppError, notFound } from '../../core/errors.js';
-import { queueDepth, retryDeadJob, type Job } from '../../jobs/queue.js';
+import { queueDepth, retryDeadJob, type Job } from '../../adapters/store/queue.js';
 
 /**
  * The durable job queue as the dashboard shows it: dead jobs (failed their last attempt) with their

@@ -1,4 +1,4 @@
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 import { DAY_MS } from '../../core/clock.js';
 import { currentAlerts } from './alerts.js';
 import { activeByEntitlement, dailyNewAndLost, renewingPrices } from './overview-store.js';

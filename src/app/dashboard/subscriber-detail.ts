@@ -1,4 +1,4 @@
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 import { grantPayments, grantTimeline, roleNames } from './subscribers-store.js';
 import { loadSubscriber, subscriberView } from './subscribers.js';
 

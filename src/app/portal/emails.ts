@@ -1,5 +1,5 @@
 import { escapeHtml } from '../../core/html.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 
 /**
  * Buyer emails of the portal: multipart (text and HTML), every value escaped in the HTML, signed

@@ -1,6 +1,6 @@
 import { FailureError } from '../../core/failure.js';
-import type { AppContext } from '../context.js';
-import type { ReceiptSnapshot, SubscriptionSnapshot } from '../ports/stripe.js';
+import type { AppContext } from '../shared/context.js';
+import type { ReceiptSnapshot, SubscriptionSnapshot } from '../../core/ports/stripe.js';
 import type { PortalSession } from './sessions.js';
 import { ownedCustomers, purchasesOf, roleNames, type OwnedCustomer, type PurchaseRow } from './store.js';
 import { purchaseState, type PurchaseState } from './words.js';

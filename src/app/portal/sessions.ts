@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../shared/context.js';
 import { deletePortalSession, insertPortalSession, ownedCustomers, portalSessionByHash } from './store.js';
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
-import { inTransaction, type AppContext } from '../context.js';
-import { normalizeEmail } from '../customers.js';
-import { authorizeBase, linkRedirectUri } from '../discord-link.js';
+import { inTransaction, type AppContext } from '../shared/context.js';
+import { normalizeEmail } from '../grants/customers.js';
+import { authorizeBase, linkRedirectUri } from '../buyer/discord-link.js';
 import { identify } from '../buyer/connect.js';
 import {
   buyerTokenState,

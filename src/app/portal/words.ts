@@ -1,4 +1,4 @@
-import type { SubscriptionSnapshot } from '../ports/stripe.js';
+import type { SubscriptionSnapshot } from '../../core/ports/stripe.js';
 import type { PurchaseRow } from './store.js';
 
 /**

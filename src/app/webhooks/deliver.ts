@@ -3,9 +3,12 @@ import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import { storableText } from '../../core/storable-text.js';
-import type { AppContext } from '../context.js';
-import type { WebhookAttemptPayload } from '../webhook-events.js';
+import type { AppContext } from '../shared/context.js';
+import type { WebhookAttemptPayload } from './events.js';
 import { recordAttempt } from './record-attempt.js';
+import { defaultDeliveryPolicy, type AttemptOutcome, type DeliveryPolicy } from './policy.js';
+/** Re-exported for callers that pick a policy next to `deliverWebhookAttempt`. */
+export { defaultDeliveryPolicy, type DeliveryPolicy } from './policy.js';
 import { assertSafeWebhookUrl, guardedLookup, UnsafeUrlError } from './ssrf.js';
 
 /**
@@ -15,45 +18,7 @@ import { assertSafeWebhookUrl, guardedLookup, UnsafeUrlError } from './ssrf.js';
  * docs/decisions/0003-merchant-webhooks.md).
  */
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-export interface DeliveryPolicy {
-  /**
-   * Waits before each retry after a failed attempt; the first attempt is immediate, so there are
-   * `retryDelaysMs.length + 1` attempts in a series. Default: the Standard Webhooks example schedule
-   * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (about 3 days in all).
-   */
-  retryDelaysMs: readonly number[];
-  /** Each wait is scaled by a random factor in [1 − jitter, 1 + jitter]. Default 0.1. */
-  jitter: number;
-  /** Timeout of one attempt (connect, send, response headers and the kept part of the body). Default 15 s. */
-  timeoutMs: number;
-  /** An endpoint whose attempts have all failed for this long is disabled. Default 5 days. */
-  disableAfterMs: number;
-  /** Source of randomness for the jitter. Default Math.random. */
-  random: () => number;
-}
-
-export const defaultDeliveryPolicy: DeliveryPolicy = {
-  retryDelaysMs: [
-    5 * SECOND,
-    5 * MINUTE,
-    30 * MINUTE,
-    2 * HOUR,
-    5 * HOUR,
-    10 * HOUR,
-    14 * HOUR,
-    20 * HOUR,
-    DAY,
-  ],
-  jitter: 0.1,
-  timeoutMs: 15 * SECOND,
-  disableAfterMs: 5 * DAY,
-  random: Math.random,
-};
+const DAY = 24 * 60 * 60 * 1000;
 
 /** A Retry-After longer than this is treated as this: a receiver cannot park a delivery forever. */
 const MAX_RETRY_AFTER_MS = DAY;
@@ -65,10 +30,6 @@ const payloadSchema = z.object({
   attempt: z.number().int().min(1),
   step: z.number().int().min(0),
 });
-
-export type AttemptOutcome =
-  | { kind: 'response'; statusCode: number; body: string; durationMs: number; retryAfterMs: number | null }
-  | { kind: 'error'; error: string; durationMs: number };
 
 /** Parses Retry-After (seconds or an HTTP date) into ms from now; null when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {

@@ -7,14 +7,14 @@ import type {
 } from '../../adapters/store/schema.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { inTransaction, type AppContext } from '../context.js';
+import { inTransaction, type AppContext } from '../shared/context.js';
 import {
   emitToEndpoints,
   enqueueWebhookAttempt,
   hasLiveAttemptJob,
   webhookEventTypes,
   type WebhookEventType,
-} from '../webhook-events.js';
+} from './events.js';
 import { assertSafeWebhookUrl, UnsafeUrlError } from './ssrf.js';
 
 /** Merchant webhook endpoints: where events go, with their secret and event filter. */

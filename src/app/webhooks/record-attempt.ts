@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../../adapters/store/schema.js';
 import { storableText } from '../../core/storable-text.js';
-import type { AppContext } from '../context.js';
-import { inTransaction } from '../context.js';
-import { enqueueWebhookAttempt, type WebhookAttemptPayload } from '../webhook-events.js';
-import type { AttemptOutcome, DeliveryPolicy } from './deliver.js';
+import type { AppContext } from '../shared/context.js';
+import { inTransaction } from '../shared/context.js';
+import { enqueueWebhookAttempt, type WebhookAttemptPayload } from './events.js';
+import type { AttemptOutcome, DeliveryPolicy } from './policy.js';
 
 /**
  * Writes the result of one delivery attempt and queues the next one on the retry schedule, in one

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { createSession } from '../../app/admin/sessions.js';
 import { beginAdminSignIn, completeAdminSignIn } from '../../app/admin/sign-in.js';
 import { AppError } from '../../core/errors.js';

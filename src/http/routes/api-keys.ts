@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../app/api-keys.js';
-import type { AppContext } from '../../app/context.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../app/admin/api-keys.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { AppError } from '../../core/errors.js';
 import { idParams, isoString, requireId, text } from '../schemas.js';
 

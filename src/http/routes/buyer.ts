@@ -10,7 +10,7 @@ import {
   type BuyerOverview,
 } from '../../app/buyer/manage.js';
 import { signInLinkState, signInWithLink, type BuyerSession } from '../../app/buyer/sign-in.js';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { AppError } from '../../core/errors.js';
 import { isId } from '../../core/ids.js';
 import { COOKIES, readSignedCookie, rememberInBrowser, setSignedCookie } from '../cookies.js';

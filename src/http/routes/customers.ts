@@ -1,8 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
-import { createCustomer, customerView, getCustomerWithGrants, listCustomers } from '../../app/customers.js';
+import type { AppContext } from '../../app/shared/context.js';
+import {
+  createCustomer,
+  customerView,
+  getCustomerWithGrants,
+  listCustomers,
+} from '../../app/grants/customers.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';
 import { idParams, isoString, requireId, snowflake, text } from '../schemas.js';
 import { grantSchema } from './grants.js';

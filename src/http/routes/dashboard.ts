@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { currentAlerts } from '../../app/dashboard/alerts.js';
 import { overview, OVERVIEW_DAYS } from '../../app/dashboard/overview.js';
 import { isoString } from '../schemas.js';

@@ -1,19 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import {
-  accessKinds,
   archiveEntitlement,
   createEntitlement,
-  disputePolicies,
   getEntitlement,
   listEntitlements,
+  updateEntitlement,
+} from '../../app/catalog/entitlements.js';
+import {
+  accessKinds,
+  disputePolicies,
   partialRefundPolicies,
   priceIntervals,
   revokeActions,
-  updateEntitlement,
-} from '../../app/entitlements.js';
+} from '../../app/catalog/entitlement-fields.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';
 import {
   idOf,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import {
   createManualGrant,
   extendGrant,
@@ -11,7 +11,7 @@ import {
   resendInvitation,
   retryGrant,
   revokeGrant,
-} from '../../app/grant-commands.js';
+} from '../../app/grants/commands.js';
 import { grantStatuses } from '../../core/grant-state.js';
 import { revokeBillingChoices, revokeBillingStatuses } from '../../core/revoke-billing.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { migrationsCurrent, ping } from '../../adapters/store/db.js';
 import { DATABASE_RETRY_AFTER_SECONDS, sendError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { registerHealthRoutes } from './health.js';
 import { registerEntitlementRoutes } from './entitlements.js';
 import { registerGrantRoutes } from './grants.js';

@@ -1,8 +1,8 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
-import type { AppContext } from '../../app/context.js';
-import { handleInteraction, interactionSchema } from '../../app/interactions.js';
+import type { AppContext } from '../../app/shared/context.js';
+import { handleInteraction, interactionSchema } from '../../app/buyer/interactions.js';
 import { sendError } from '../errors.js';
 
 /**

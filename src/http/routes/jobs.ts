@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { jobStats, jobView, listJobs, loadJob, retryDeadJobs, retryJob } from '../../app/dashboard/jobs.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';
 import { idParams, isoString, requireId, text } from '../schemas.js';

@@ -17,7 +17,7 @@ import {
   requestPortalLink,
   signInWithPortalLink,
 } from '../../app/portal/sign-in.js';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { AppError } from '../../core/errors.js';
 import { clearCookie, COOKIES, readSignedCookie, setSignedCookie } from '../cookies.js';
 import { escapeHtml as esc } from '../html.js';

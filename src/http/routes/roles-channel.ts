@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
-import { inTransaction } from '../../app/context.js';
-import { enqueueRolesChannelPublish, rolesChannelView, setRolesChannel } from '../../app/roles-channel.js';
+import type { AppContext } from '../../app/shared/context.js';
+import { inTransaction } from '../../app/shared/context.js';
+import {
+  enqueueRolesChannelPublish,
+  rolesChannelView,
+  setRolesChannel,
+} from '../../app/buyer/roles-channel.js';
 
 const rolesChannel = z.object({
   server_id: z.string(),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../app/shared/context.js';
 import { LIST_CACHE_MS, liveChannels, liveRoles } from '../../app/dashboard/discord-lists.js';
 import { discordCall } from '../discord-errors.js';
 import { idParams, isoString, queryBoolean, requireId } from '../schemas.js';

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readSession } from '../auth.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
-import { healServer } from '../../app/server-heal.js';
+import type { AppContext } from '../../app/shared/context.js';
+import { healServer } from '../../app/access/heal.js';
 import {
   botInstallUrl,
   connectServer,
@@ -12,7 +12,7 @@ import {
   refreshServer,
   serverHealth,
   serverView,
-} from '../../app/servers.js';
+} from '../../app/access/servers.js';
 import { AppError } from '../../core/errors.js';
 import { forgetServerLists } from '../../app/dashboard/discord-lists.js';
 import { discordCall } from '../discord-errors.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app/context.js';
-import { ingestStripeWebhook } from '../../app/stripe-events.js';
+import type { AppContext } from '../../app/shared/context.js';
+import { ingestStripeWebhook } from '../../app/billing/ingest.js';
 import { sendError } from '../errors.js';
 
 /**

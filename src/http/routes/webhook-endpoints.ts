@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../../app/context.js';
-import { webhookEventTypes } from '../../app/webhook-events.js';
+import type { AppContext } from '../../app/shared/context.js';
+import { webhookEventTypes } from '../../app/webhooks/events.js';
 import {
   createEndpoint,
   deleteEndpoint,

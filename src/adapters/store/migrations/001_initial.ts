@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../db.js';
+import type { Dialect } from '../dialect.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations run against a schema that is still being built */
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {

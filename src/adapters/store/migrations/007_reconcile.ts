@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.js';
+import type { Dialect } from '../dialect.js';
 
 /**
  * Reminder bookkeeping: `grants.reminded_for_ends_at` holds the period end the "access ending in 3

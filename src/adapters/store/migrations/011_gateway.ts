@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.js';
+import type { Dialect } from '../dialect.js';
 
 /**
  * The gateway listener's leader lease (docs/decisions/0018-gateway-listener.md): one row per bot

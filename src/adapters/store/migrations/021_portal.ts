@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.js';
+import type { Dialect } from '../dialect.js';
 
 /**
  * Customer portal sessions (decision 0021). The cookie holds 32 random bytes; only their SHA-256

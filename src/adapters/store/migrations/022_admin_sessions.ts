@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.js';
+import type { Dialect } from '../dialect.js';
 
 /**
  * Dashboard sign-in (docs/decisions/0015-admin-sign-in-and-sessions.md):

@@ -1,0 +1,188 @@
+import type { Failure } from '../../core/failure.js';
+import { planMemberSync, isLive, type MemberPlan } from '../../core/desired-roles.js';
+import type { AppContext } from '../shared/context.js';
+import type { DiscordMember } from '../../core/ports/discord.js';
+import { loadGrants, recordEndedGrantRoles, writeSyncLog, type LoadedGrant } from './member-sync-data.js';
+import { handleFailure, markDelivered, markFailed, type SyncResult } from './member-sync-outcome.js';
+import {
+  changeRole,
+  joinMember,
+  kickMember,
+  linkToken,
+  notInServer,
+  precheck,
+  type SyncRun,
+} from './member-sync-steps.js';
+import { managedRoleIdsOf, storedStanding } from './servers.js';
+import { requireDiscord } from '../shared/services.js';
+import { enforcedRoleIdsOf } from './reconcile-data.js';
+
+export type { SyncResult } from './member-sync-outcome.js';
+
+/**
+ * Member sync: the ONLY code that changes Discord. Level-triggered: it recomputes the desired roles
+ * of one (server, user) from the database each time it runs and applies the difference with
+ * per-role PUT/DELETE (never PATCH of the whole role list, which races with moderators and other
+ * bots). The event that queued it only names the cause for the audit log and the sync log.
+ *
+ * Call budget (decision 0019): one call per role that changes and nothing else in the common case.
+ * The member is not read first: the roles the grants record as given stand for what the member
+ * holds, a role to add is PUT directly (Discord's Unknown Member answer is what says "not in the
+ * server"), a role to take is DELETEd directly. Drift behind Rolegate's back (a moderator, a
+ * rejoin) is the gateway listener's and reconcile's to see; they pass what they observed.
+ */
+
+export interface SyncOptions {
+  /**
+   * The member as just observed (a gateway event, a member-list page): the plan is made against
+   * these roles instead of the recorded ones. `null` = observed not in the server. Absent = trust
+   * the records (no read).
+   */
+  observed?: DiscordMember | null;
+  /** Read the member first (one GET) when the records may not describe this account; see MemberSyncPayload. */
+  verify?: boolean;
+}
+
+/** The managed roles the grants record as given to this member: what a sync without a read assumes they hold. */
+export function heldByRecord(grants: readonly LoadedGrant[], now: number): string[] {
+  const held = new Set<string>();
+  for (const g of grants) {
+    // A live grant not yet delivered (pending, failed) may hold part of its roles: PUT them again (idempotent).
+    if (isLive(g, now) && g.row.status !== 'delivered') continue;
+    for (const r of g.grantedRoleIds) held.add(r);
+  }
+  return [...held].sort();
+}
+
+async function syncWhilePaused(
+  ctx: AppContext,
+  server: { id: string; pause_reason: string | null },
+  grants: LoadedGrant[],
+  userId: string,
+  cause: string,
+): Promise<SyncResult> {
+  // No Discord call while paused (no 403 loops). The heal task re-queues this member once healthy.
+  const failure: Failure = {
+    owner: 'merchant',
+    code: 'server_paused',
+    message: server.pause_reason ?? 'Syncing is paused for this server until its setup is fixed.',
+  };
+  await writeSyncLog(ctx, {
+    serverId: server.id,
+    userId,
+    grantId: null,
+    action: 'check',
+    outcome: 'skipped',
+    failure,
+    cause,
+  });
+  await markFailed(
+    ctx,
+    grants.filter((g) => g.row.status !== 'delivered'),
+    failure,
+    cause,
+  );
+  return { changes: 0, outcome: 'paused', failure };
+}
+
+/** Brings one member's managed roles in line with the database. */
+export async function syncMember(
+  ctx: AppContext,
+  serverId: string,
+  userId: string,
+  cause: string,
+  options: SyncOptions = {},
+): Promise<SyncResult> {
+  const db = ctx.db.kysely;
+  const server = await db.selectFrom('servers').selectAll().where('id', '=', serverId).executeTakeFirst();
+  if (!server || server.status === 'removed') return { changes: 0, outcome: 'skipped' };
+  const grants = await loadGrants(ctx, serverId, userId);
+  if (server.status === 'paused') return syncWhilePaused(ctx, server, grants, userId, cause);
+
+  const managed = await managedRoleIdsOf(db, serverId);
+  for (const g of grants) for (const r of g.grantedRoleIds) managed.add(r);
+  // Every enforced role of the server, as reconcile uses: a hand-given copy goes whoever holds it.
+  const enforced = await enforcedRoleIdsOf(db, serverId);
+  const { roles, bot } = await storedStanding(db, server);
+  const run: SyncRun = {
+    ctx,
+    server,
+    grants,
+    userId,
+    cause,
+    now: ctx.clock.now(),
+    discord: requireDiscord(ctx),
+    managed,
+    enforced,
+    roles,
+    bot,
+    memberRoles: new Set(),
+    changes: 0,
+  };
+  if (options.verify && options.observed === undefined) {
+    let member;
+    try {
+      member = await run.discord.getMember(server.guild_id, userId);
+    } catch (err) {
+      return handleFailure(ctx, server, grants, userId, cause, err, { action: 'check', grantId: null });
+    }
+    return syncAgainst(run, member);
+  }
+  return syncAgainst(run, options.observed);
+}
+
+/** Plans against the observed member (or, when `observed` is undefined, the recorded roles) and applies it. */
+async function syncAgainst(run: SyncRun, observed: DiscordMember | null | undefined): Promise<SyncResult> {
+  const { grants, now } = run;
+  const known = observed === undefined ? heldByRecord(grants, now) : (observed?.roleIds ?? null);
+  const plan = planMemberSync({
+    grants,
+    managedRoleIds: run.managed,
+    enforcedRoleIds: run.enforced,
+    memberRoleIds: known,
+    now,
+  });
+  if (known === null) return plan.join ? joinMember(run, joinRoles(run, plan)) : notInServer(run);
+  run.memberRoles = new Set(known);
+
+  const problem = await precheck(run, plan.add, plan.remove);
+  if (problem) return problem;
+  if (plan.kick) return kickMember(run, observed);
+
+  for (const roleId of plan.add) {
+    const added = await changeRole(run, 'add_role', roleId);
+    if (added === 'not_member')
+      return plan.entitled ? joinMember(run, joinRoles(run, plan)) : notInServer(run);
+    if (added !== 'ok') return added;
+  }
+  if (observed === undefined && plan.add.length === 0 && waitsForDelivery(grants, now)) {
+    // Nothing to PUT, yet a grant waits (an entitlement without roles, or roles another grant gave):
+    // only membership decides it. With a token, Add Guild Member is the answer (201 joined / 204
+    // already there); without one, a read says whether the buyer must still join.
+    if (await linkToken(run)) return joinMember(run, joinRoles(run, plan));
+    let member;
+    try {
+      member = await run.discord.getMember(run.server.guild_id, run.userId);
+    } catch (err) {
+      return handleFailure(run.ctx, run.server, grants, run.userId, run.cause, err, {
+        action: 'check',
+        grantId: null,
+      });
+    }
+    return syncAgainst(run, member);
+  }
+  for (const roleId of plan.remove) {
+    const removed = await changeRole(run, 'remove_role', roleId);
+    if (removed !== 'ok' && removed !== 'not_member') return removed;
+  }
+  await markDelivered(run.ctx, grants, run.memberRoles, run.cause);
+  await recordEndedGrantRoles(run.ctx, grants, run.memberRoles);
+  return { changes: run.changes, outcome: 'done' };
+}
+
+/** Every managed role the member should have: what Add Guild Member gives a newcomer. */
+const joinRoles = (run: SyncRun, plan: MemberPlan) =>
+  [...plan.desired].filter((r) => run.managed.has(r)).sort();
+
+const waitsForDelivery = (grants: readonly LoadedGrant[], now: number) =>
+  grants.some((g) => isLive(g, now) && g.row.status !== 'delivered');

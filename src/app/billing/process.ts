@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { AppContext } from '../shared/context.js';
+import { markEvent, processEventPayload } from './ingest.js';
+import { syncCheckoutSession, syncSubscription } from './lifecycle.js';
+import { syncCharge, syncDispute, syncInvoice } from './payments.js';
+
+const storedEvent = z.object({
+  id: z.string(),
+  type: z.string(),
+  created: z.number(),
+  data: z.object({ object: z.object({ id: z.string().optional() }).passthrough() }),
+});
+
+/** Which re-read an event type triggers; types not listed are stored and acknowledged only. */
+export type StripeTarget = 'session' | 'subscription' | 'invoice' | 'charge' | 'dispute' | 'none';
+
+export function targetOf(type: string): StripeTarget {
+  if (type.startsWith('checkout.session.')) return 'session';
+  if (type.startsWith('customer.subscription.'))
+    // trial_will_end changes nothing about access (reminder emails are the reconcile part's job).
+    return type === 'customer.subscription.trial_will_end' ? 'none' : 'subscription';
+  if (type === 'invoice.paid' || type === 'invoice.payment_succeeded' || type === 'invoice.payment_failed')
+    return 'invoice';
+  if (type === 'charge.refunded' || type === 'charge.refund.updated') return 'charge';
+  if (type.startsWith('charge.dispute.')) return 'dispute';
+  return 'none';
+}
+
+/** Applies one event's effect, by re-reading the object it is about. */
+export async function applyStripeEvent(
+  ctx: AppContext,
+  event: { type: string; created: number; objectId: string },
+): Promise<void> {
+  const { type, created, objectId } = event;
+  switch (targetOf(type)) {
+    case 'session':
+      await syncCheckoutSession(ctx, objectId, type, created);
+      return;
+    case 'subscription':
+      await syncSubscription(ctx, objectId, created);
+      return;
+    case 'invoice':
+      await syncInvoice(ctx, objectId, created);
+      return;
+    case 'charge':
+      await syncCharge(ctx, objectId);
+      return;
+    case 'dispute':
+      await syncDispute(ctx, objectId);
+      return;
+    case 'none':
+      return;
+  }
+}
+
+/**
+ * The `stripe.process_event` job: loads the stored event, applies it, marks it processed. A failure
+ * is recorded on the inbox row and rethrown so the job retries with backoff.
+ */
+export async function processStripeEvent(ctx: AppContext, payload: unknown): Promise<void> {
+  const { eventId } = processEventPayload.parse(payload);
+  const row = await ctx.db.kysely
+    .selectFrom('inbox_events')
+    .select(['payload', 'processed_at'])
+    .where('source', '=', 'stripe')
+    .where('id', '=', eventId)
+    .executeTakeFirst();
+  if (!row || row.processed_at !== null) return;
+  const parsed = storedEvent.safeParse(JSON.parse(row.payload));
+  const objectId = parsed.success ? parsed.data.data.object.id : undefined;
+  if (!parsed.success || !objectId) {
+    await markEvent(ctx.db.kysely, eventId, ctx.clock.now(), null);
+    return;
+  }
+  const e = parsed.data;
+  try {
+    await applyStripeEvent(ctx, { type: e.type, created: e.created, objectId });
+  } catch (err) {
+    await markEvent(
+      ctx.db.kysely,
+      eventId,
+      ctx.clock.now(),
+      err instanceof Error ? err.message : String(err),
+    );
+    throw err;
+  }
+  await markEvent(ctx.db.kysely, eventId, ctx.clock.now(), null);
+}

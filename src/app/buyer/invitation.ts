@@ -1,0 +1,118 @@
+import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
+import { GRANT_SEND_INVITATION_JOB, type GrantInvitationPayload } from '../grants/commands.js';
+import type { AppContext } from '../shared/context.js';
+import { sendDirectMessage } from './dm.js';
+import { escapeHtml } from '../../core/html.js';
+import { CONNECT_LINK_EMAIL_TTL_MS, connectLinkUrl } from './connect.js';
+
+/**
+ * The `grant.send_invitation` job: after a web purchase, the buyer gets an email with a
+ * "Connect Discord" link and the claim code (and a DM when their Discord account is already known).
+ * Mail failures throw so the job retries; the DM is a best-effort copy.
+ */
+export { GRANT_SEND_INVITATION_JOB };
+
+export interface Invitation {
+  subject: string;
+  text: string;
+  html: string;
+  linkUrl: string;
+  claimCode: string | null;
+}
+
+export function renderInvitation(input: {
+  entitlementName: string;
+  serverName: string;
+  linkUrl: string;
+  claimCode: string | null;
+}): Invitation {
+  const { entitlementName, serverName, linkUrl, claimCode } = input;
+  const subject = `Your ${entitlementName} access on ${serverName}: connect Discord`;
+  const claimLine = claimCode
+    ? `Or, if you are already in the ${serverName} Discord server, type /claim ${claimCode} there.`
+    : '';
+  const text = [
+    `Thanks for buying ${entitlementName}.`,
+    '',
+    `Connect your Discord account to get your roles on ${serverName}:`,
+    linkUrl,
+    '',
+    claimLine,
+    claimCode ? `Your claim code: ${claimCode}` : '',
+    '',
+    'The link works once, for 30 days; the claim code does not expire.',
+  ]
+    .filter((line, i, all) => line !== '' || all[i - 1] !== '')
+    .join('\n');
+  const html = `<p>Thanks for buying <strong>${escapeHtml(entitlementName)}</strong>.</p>
+<p><a href="${escapeHtml(linkUrl)}">Connect Discord</a> to get your roles on ${escapeHtml(serverName)}.</p>
+${claimCode ? `<p>Or type <code>/claim ${escapeHtml(claimCode)}</code> in the ${escapeHtml(serverName)} server. Your claim code: <strong>${escapeHtml(claimCode)}</strong></p>` : ''}
+<p>The link works once, for 30 days; the claim code does not expire.</p>`;
+  return { subject, text, html, linkUrl, claimCode };
+}
+
+export async function sendInvitation(ctx: AppContext, payload: unknown): Promise<void> {
+  const { grantId, cause } = payload as GrantInvitationPayload;
+  const row = await ctx.db.kysely
+    .selectFrom('grants')
+    .innerJoin('customers', 'customers.id', 'grants.customer_id')
+    .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
+    .innerJoin('servers', 'servers.id', 'grants.server_id')
+    .select([
+      'grants.id',
+      'grants.status',
+      'grants.claim_code',
+      'grants.customer_id',
+      'customers.email',
+      'customers.discord_user_id',
+      'entitlements.name as entitlementName',
+      'servers.name as serverName',
+    ])
+    .where('grants.id', '=', grantId)
+    .executeTakeFirst();
+  if (!row || row.status === 'revoked') {
+    ctx.log.info({ grantId, cause }, 'invitation not sent: the grant is gone or revoked');
+    return;
+  }
+  const invitation = renderInvitation({
+    entitlementName: row.entitlementName,
+    serverName: row.serverName,
+    linkUrl: await connectLinkUrl(ctx, {
+      customerId: row.customer_id,
+      grantId: row.id,
+      ttlMs: CONNECT_LINK_EMAIL_TTL_MS,
+    }),
+    claimCode: row.claim_code,
+  });
+  if (row.email) {
+    await ctx.ports.mail.send({
+      to: row.email,
+      subject: invitation.subject,
+      text: invitation.text,
+      html: invitation.html,
+    });
+  }
+  if (row.discord_user_id) {
+    // Best effort: the email (or the roles arriving) already tells them; a DM failure is not retried.
+    const outcome = await sendDirectMessage(ctx, row.discord_user_id, {
+      content: `Thanks for buying **${row.entitlementName}** on ${row.serverName}. Your roles are on their way.`,
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [
+            {
+              type: ComponentType.Button,
+              style: ButtonStyle.Link,
+              label: 'Connect Discord',
+              url: invitation.linkUrl,
+            },
+          ],
+        },
+      ],
+    }).catch((err: unknown) => {
+      ctx.log.warn({ err, grantId }, 'invitation DM failed');
+      return 'failed';
+    });
+    ctx.log.info({ grantId, outcome }, 'invitation DM');
+  }
+}

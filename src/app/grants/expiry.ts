@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { isLive } from '../../core/desired-roles.js';
+import type { AppContext } from '../shared/context.js';
+import { inTransaction } from '../shared/context.js';
+import { applyGrantEvent } from './grants.js';
+
+const payloadSchema = z.object({ grantId: z.string() });
+
+/** Ends a grant whose period is over (N-day access). Runs at `ends_at`; a no-op if it was extended. */
+export async function expireGrant(ctx: AppContext, payload: unknown): Promise<void> {
+  const { grantId } = payloadSchema.parse(payload);
+  await inTransaction(ctx, async (tx) => {
+    const g = await tx.db.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirst();
+    if (!g || g.status === 'revoked' || g.ends_at === null) return;
+    const now = ctx.clock.now();
+    if (isLive({ active: g.active === 1, startsAt: g.starts_at, endsAt: g.ends_at }, now)) return;
+    if (g.ends_at > now) return;
+    await applyGrantEvent(ctx, tx, grantId, 'revoke', { cause: `grant:${grantId}`, reason: 'expired' });
+  });
+}
+
+/** Safety net for lost expiry jobs: revokes every grant whose end passed. */
+export async function sweepExpiredGrants(ctx: AppContext, limit = 500): Promise<number> {
+  const now = ctx.clock.now();
+  const due = await ctx.db.kysely
+    .selectFrom('grants')
+    .select('id')
+    .where('status', '!=', 'revoked')
+    .where('ends_at', 'is not', null)
+    .where('ends_at', '<=', now)
+    .limit(limit)
+    .execute();
+  for (const { id } of due) await expireGrant(ctx, { grantId: id });
+  return due.length;
+}
