@@ -44,12 +44,12 @@ export function Shell({ children }: { children: ReactNode }) {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
-            <Title order={2} size="h4" c="indigo.8">
+            <Title order={2} size="h4" c="#2b3a9e">
               Rolegate
             </Title>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <Text size="sm" visibleFrom="xs" c="gray.8">
+            <Text size="sm" visibleFrom="xs" c="#343a40">
               {session.admin.username}
             </Text>
             <Button size="xs" variant="default" onClick={() => void signOut()}>

@@ -21,7 +21,13 @@ const queryClient = new QueryClient({
 // Colours picked for contrast (WCAG AA) on white: Mantine's default dimmed grey is too light.
 const theme = createTheme({
   primaryColor: 'indigo',
+  primaryShade: 8,
   defaultRadius: 'md',
+  components: {
+    // Alert titles take the alert's colour, too light on its tinted background (axe colour-contrast).
+    Alert: { styles: { title: { color: '#212529' } } },
+    InputWrapper: { styles: { description: { color: '#495057' } } },
+  },
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
 });
 

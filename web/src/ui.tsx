@@ -28,7 +28,7 @@ export function PageHeader({
         <Title order={1} size="h2">
           {title}
         </Title>
-        {description ? <Text c="gray.7">{description}</Text> : null}
+        {description ? <Text c="#495057">{description}</Text> : null}
       </Stack>
       {actions ? <Group gap="sm">{actions}</Group> : null}
     </Group>

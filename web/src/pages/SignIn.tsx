@@ -27,7 +27,7 @@ export function SignInPage() {
           <Button component="a" href={href} size="md" color="#4752c4">
             Sign in with Discord
           </Button>
-          <Text size="sm" c="gray.7">
+          <Text size="sm" c="#495057">
             Rolegate asks Discord only for your user name and id. Not an admin yet? Ask an admin for an
             invitation link, or use the first-run link printed when Rolegate started.
           </Text>
