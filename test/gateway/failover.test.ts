@@ -52,7 +52,12 @@ const title = 'the gateway leader across two worker processes on PostgreSQL';
     const b = await buyer(w, shop);
     await grant(w, ent, b.customerId);
     await drain(w);
-    expect(w.discord.getMember(shop.guildId, b.userId)?.roles).toContain(role);
+    // The worker processes may have claimed the delivery before this drain did.
+    await eventually(
+      async () => w.discord.getMember(shop.guildId, b.userId)?.roles.includes(role),
+      15_000,
+      'the delivery',
+    );
 
     const first = await eventually(
       async () => {
