@@ -101,6 +101,17 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Rolegate <rolegate@localhost>'),
   /** The seller's name in buyers' emails and pages. Default: the display name of MAIL_FROM. */
   MERCHANT_NAME: z.string().min(1).max(100).optional(),
+  /** Comma-separated addresses that get an email when a new alert appears (a paused server, …). */
+  ALERT_EMAILS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a.length > 0),
+    )
+    .pipe(z.array(z.email('each address must be an email address')).max(20))
+    .optional(),
 
   /** Run the local Discord, local Stripe and mail sink when credentials are missing. */
   SANDBOX: bool.optional(),

@@ -13,6 +13,7 @@ import { buyerJobHandlers, buyerPeriodicTasks } from '../app/buyer/jobs.js';
 import { gatewayJobHandlers } from '../app/access/gateway-events.js';
 import type { JobHandler } from '../core/jobs.js';
 import type { PeriodicTask } from '../core/jobs.js';
+import { ALERTS_SCAN_EVERY_MS, ALERTS_SCAN_JOB, scanAlerts } from '../app/dashboard/alert-notifier.js';
 
 /** Every job kind and its handler (one line each). */
 export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
@@ -28,6 +29,7 @@ export function buildHandlers(ctx: AppContext): Record<string, JobHandler> {
       runRevokeBilling(ctx, payload, { final: job.attempts >= job.max_attempts }),
     [SERVERS_HEAL_JOB]: async () => void (await healPausedServers(ctx)),
     [WEBHOOK_DELIVER_JOB]: webhookDeliveryHandler(ctx),
+    [ALERTS_SCAN_JOB]: async () => void (await scanAlerts(ctx)),
     'grants.sweep_expired': async () => {
       await sweepExpiredGrants(ctx);
     },
@@ -43,5 +45,6 @@ export function periodicTasks(ctx: AppContext): PeriodicTask[] {
     ...discordUxPeriodicTasks(),
     ...reconcilePeriodicTasks(ctx),
     ...buyerPeriodicTasks(),
+    { name: ALERTS_SCAN_JOB, everyMs: ALERTS_SCAN_EVERY_MS, kind: ALERTS_SCAN_JOB },
   ];
 }

@@ -16,6 +16,7 @@ import * as m010 from './migrations/010_revoke_billing.js';
 import * as m011 from './migrations/011_gateway.js';
 import * as m021 from './migrations/021_portal.js';
 import * as m022 from './migrations/022_admin_sessions.js';
+import * as m023 from './migrations/023_alert_notices.js';
 
 import { dialectOf, type Dialect } from './dialect.js';
 export { dialectOf, type Dialect } from './dialect.js';
@@ -73,6 +74,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '011_gateway': (dialect) => ({ up: (db) => m011.up(db, dialect) }),
   '021_portal': (dialect) => ({ up: (db) => m021.up(db, dialect) }),
   '022_admin_sessions': (dialect) => ({ up: (db) => m022.up(db, dialect) }),
+  '023_alert_notices': (dialect) => ({ up: (db) => m023.up(db, dialect) }),
 };
 
 /** Names of all migrations this build knows, in order. */

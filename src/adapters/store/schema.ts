@@ -32,6 +32,7 @@ export interface Database {
   stripe_catalog_claims: StripeCatalogClaimsTable;
   buyer_tokens: BuyerTokensTable;
   oauth_states: OAuthStatesTable;
+  alert_notices: AlertNoticesTable;
   portal_sessions: PortalSessionsTable;
   admins: AdminsTable;
   admin_sessions: AdminSessionsTable;
@@ -454,4 +455,19 @@ export interface AdminInvitationsTable {
   used_at: number | null;
   used_by: string | null;
   revoked_at: number | null;
+}
+
+/** An alert already told about (migration 023): notified once when it appears, once when it ends. */
+export interface AlertNoticesTable {
+  /** The alert's stable id, e.g. `server_paused:srv_…`. */
+  id: string;
+  kind: string;
+  title: string;
+  message: string;
+  server_id: string | null;
+  first_seen_at: number;
+  /** When admins were emailed about it; null while the email is owed (or nobody is configured). */
+  emailed_at: number | null;
+  /** When it stopped being an alert; null while it lasts. */
+  resolved_at: number | null;
 }

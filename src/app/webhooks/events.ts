@@ -10,6 +10,8 @@ export const webhookEventTypes = [
   'entitlement_grant.failed',
   'entitlement_grant.revoked',
   'entitlement_grant.updated',
+  'server.paused',
+  'server.resumed',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
