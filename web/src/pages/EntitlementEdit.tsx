@@ -7,6 +7,7 @@ import {
   MultiSelect,
   NumberInput,
   Select,
+  SimpleGrid,
   Stack,
   Switch,
   TextInput,
@@ -231,7 +232,7 @@ export function EntitlementEditPage() {
           <Title order={2} size="h4" mb="sm">
             Price and access
           </Title>
-          <Group grow wrap="wrap" align="flex-start">
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
             <Select
               label="Price"
               data={[
@@ -265,8 +266,8 @@ export function EntitlementEditPage() {
               disabled={form.price_kind !== 'recurring'}
               allowDeselect={false}
             />
-          </Group>
-          <Group grow wrap="wrap" align="flex-start" mt="sm">
+          </SimpleGrid>
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} mt="sm">
             <Select
               label="Access lasts"
               data={[
@@ -292,13 +293,13 @@ export function EntitlementEditPage() {
               value={form.trial_days}
               onChange={(v) => set('trial_days', Number(v))}
             />
-          </Group>
+          </SimpleGrid>
         </Card>
         <Card withBorder>
           <Title order={2} size="h4" mb="sm">
             When access ends
           </Title>
-          <Group grow wrap="wrap" align="flex-start">
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
             <Select
               label="Then"
               data={[
@@ -325,8 +326,8 @@ export function EntitlementEditPage() {
               value={form.grace_days}
               onChange={(v) => set('grace_days', Number(v))}
             />
-          </Group>
-          <Group grow wrap="wrap" align="flex-start" mt="sm">
+          </SimpleGrid>
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} mt="sm">
             <Select
               label="Partial refund"
               data={[
@@ -347,7 +348,7 @@ export function EntitlementEditPage() {
               onChange={(v) => set('dispute_policy', v ?? 'revoke')}
               allowDeselect={false}
             />
-          </Group>
+          </SimpleGrid>
           <Switch
             mt="md"
             label="Enforce roles: remove these roles from members who did not buy them"
