@@ -178,6 +178,8 @@ describeEachBackend('merchant webhook delivery', ({ dialect }) => {
     expect(got.body).toMatchObject({ enabled: false, disabled_reason: 'the endpoint answered 410 Gone' });
     // A disabled endpoint receives no new events. Deliveries are written in the transaction of the
     // change (outbox), so once an enabled witness has all three, the disabled one provably has none.
+    // The witness must answer 2xx: with the 410 still in place it would be disabled after its first.
+    receiver.fallback = { status: 204 };
     const witness = await endpoint('/witness');
     await grantLifecycle();
     await settled(witness.id, 3);
