@@ -39,6 +39,9 @@ export function Shell({ children }: { children: ReactNode }) {
       header={{ height: 56 }}
       navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }}
       padding="md"
+      // No slide: at a phone's width the menu is simply shown or hidden (a sliding panel caught
+      // half-way covered the page after a resize).
+      transitionDuration={0}
     >
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
