@@ -9,7 +9,7 @@ export function requireStripe(ctx: AppContext): StripePort {
   if (!stripe)
     throw new AppError(
       'service_unavailable',
-      'Stripe is not configured: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
+      'Stripe is not configured: set STRIPE_SECRET_KEY',
     );
   return stripe;
 }
