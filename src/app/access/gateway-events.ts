@@ -4,7 +4,8 @@ import { FailureError } from '../../core/failure.js';
 import type { Executor } from '../../adapters/store/db.js';
 import { RetryLater } from '../../core/jobs.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
-import { enqueueObservedSync, type MemberSyncPayload } from '../grants/grants.js';
+import { enqueueObservedSync } from '../grants/grants.js';
+import { memberSyncJob, serverCheckJob } from './jobs.js';
 import { loadGrants } from './member-sync-data.js';
 import { enforcedRoleIdsOf, pausedByBreaker } from './reconcile-data.js';
 import { healServer } from './heal.js';
@@ -17,9 +18,6 @@ import { loadServer, managedRoleIdsOf, pauseServer, refreshServer, serverHealth 
  * burst of events costs one job per member or server (jobs are deduplicated) and the same code
  * paths as everything else do the work.
  */
-
-/** Re-reads one server's guild, roles and bot standing, and pauses or heals it (queued by role/guild events). */
-export const SERVER_CHECK_JOB = 'server.check';
 
 /** The sync cause the gateway writes to the sync log and the audit log. */
 export const GATEWAY_CAUSE = { memberAdd: 'gateway_member_add', memberUpdate: 'gateway_member_update' };
@@ -63,8 +61,9 @@ async function refreshQueuedObservation(
     .where('status', '=', 'queued')
     .executeTakeFirst();
   if (!queued) return false;
-  const payload = JSON.parse(queued.payload) as MemberSyncPayload;
-  if (!payload.observedRoles) return false;
+  const parsed = memberSyncJob.schema.safeParse(JSON.parse(queued.payload));
+  if (!parsed.success || !parsed.data.observedRoles) return false;
+  const payload = parsed.data;
   await db
     .updateTable('jobs')
     .set({ payload: JSON.stringify({ ...payload, observedRoles: [...roleIds] }) })
@@ -109,7 +108,7 @@ export async function onMemberChanged(
 
 export async function queueServerCheck(ctx: AppContext, serverId: string): Promise<GatewayReaction> {
   await inTransaction(ctx, (tx) =>
-    tx.enqueue({ kind: SERVER_CHECK_JOB, payload: { serverId }, dedupeKey: `server-check:${serverId}` }),
+    tx.enqueue(serverCheckJob, { serverId }, { dedupeKey: `server-check:${serverId}` }),
   );
   return 'server_check_queued';
 }
@@ -199,24 +198,18 @@ export async function checkServer(
   return 'paused';
 }
 
-/** The job the gateway queues for role and guild events. */
-export function gatewayJobHandlers(ctx: AppContext): Record<string, (payload: unknown) => Promise<void>> {
-  return {
-    [SERVER_CHECK_JOB]: async (payload) => {
-      const serverId = (payload as { serverId?: unknown } | null)?.serverId;
-      if (typeof serverId !== 'string') throw new Error('server.check payload needs serverId');
-      try {
-        const outcome = await checkServer(ctx, serverId);
-        ctx.log.info({ serverId, outcome }, 'server checked after a gateway event');
-      } catch (err) {
-        if (
-          err instanceof FailureError &&
-          err.failure.owner === 'retry' &&
-          err.failure.retryAfterMs !== undefined
-        )
-          throw new RetryLater(Date.now() + err.failure.retryAfterMs, err.failure.message);
-        throw err;
-      }
-    },
-  };
+/** The `server.check` job the gateway queues for role and guild events. */
+export async function runServerCheckJob(ctx: AppContext, { serverId }: { serverId: string }): Promise<void> {
+  try {
+    const outcome = await checkServer(ctx, serverId);
+    ctx.log.info({ serverId, outcome }, 'server checked after a gateway event');
+  } catch (err) {
+    if (
+      err instanceof FailureError &&
+      err.failure.owner === 'retry' &&
+      err.failure.retryAfterMs !== undefined
+    )
+      throw new RetryLater(Date.now() + err.failure.retryAfterMs, err.failure.message);
+    throw err;
+  }
 }

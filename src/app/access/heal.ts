@@ -5,8 +5,7 @@ import { enqueueMemberSync } from '../grants/grants.js';
 import { refreshServer, resumeServer, serverHealth } from './servers.js';
 import { pausedByBreaker } from './reconcile-data.js';
 
-/** The periodic task that re-checks paused servers. */
-export const SERVERS_HEAL_JOB = 'servers.heal';
+/** How often the `servers.heal` task (./jobs.ts) re-checks paused servers. */
 export const SERVERS_HEAL_EVERY_MS = 30_000;
 
 /**
