@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import rolegate from './eslint/layers.js';
 
-// Kysely query-builder calls: allowed only in store modules (<capability>/store.ts, src/adapters/store/).
+// Kysely query-builder calls: allowed only in store modules (<capability>/store.ts or <capability>/store/*.ts,
+// src/adapters/store/).
 const queryBuilder = [
   {
     selector:
@@ -52,7 +53,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/store.ts', 'src/adapters/store/**/*.ts'],
+    files: ['src/**/store.ts', 'src/app/*/store/**/*.ts', 'src/adapters/store/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   // Still over the size limits; each leaves this list when it is split (issue 9).
@@ -64,7 +65,6 @@ export default tseslint.config(
       'src/app/access/reconcile.ts',
       'src/app/billing/lifecycle.ts',
       'src/app/buyer/discord-link.ts',
-      'src/app/grants/grants.ts',
       'src/http/errors.ts',
       'src/http/routes/admins.ts',
       'src/http/routes/entitlements.ts',

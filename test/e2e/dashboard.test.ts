@@ -129,4 +129,135 @@ async function seriousViolations(page: Page): Promise<string[]> {
       .toContain('Supporters');
     await check('06-roles-channel');
   });
+
+  const memberView = (guildId: string, user: string) =>
+    `${sandbox.discord.url}/member?guild=${guildId}&user=${user}`;
+  const supporterRole = () =>
+    sandbox.discord.listRoles(sandbox.demo.spareGuildId).find((r) => r.name === 'Supporter')!;
+
+  it('a purchase made in the local Discord appears as Subscribed', async () => {
+    const guildId = sandbox.demo.spareGuildId;
+    const alice = sandbox.demo.users.alice;
+    sandbox.discord.addMember(guildId, alice);
+    const buyer = await browser.newContext();
+    const discordPage = await buyer.newPage();
+    await discordPage.goto(memberView(guildId, alice));
+    const link = discordPage.locator('#reply a.link');
+    // The member page reloads itself whenever a message in the server changes (the roles message
+    // may still be edited by a publish); a click that lands during such a reload is lost: click again.
+    for (let attempt = 1; ; attempt++) {
+      await discordPage
+        .locator('section[data-channel="announcements"] button', { hasText: 'Supporters' })
+        .click();
+      const shown = await link.waitFor({ timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown || attempt === 3) break;
+      await discordPage.goto(memberView(guildId, alice));
+    }
+    const [checkout] = await Promise.all([buyer.waitForEvent('page'), link.click()]);
+    await checkout.waitForLoadState();
+    await checkout.locator('input[name="email"]').fill('alice@example.test');
+    await checkout.locator('button[value="pay"]').click();
+    await checkout.waitForURL(/\/checkout\/success/);
+    await expect
+      .poll(() => sandbox.discord.getMember(guildId, alice)?.roles ?? [], { timeout: 20_000 })
+      .toContain(supporterRole().id);
+    await buyer.close();
+
+    // A buyer who paid from Discord is known by their Discord account.
+    await page.goto(`${sandbox.urls.rolegate}/subscribers`);
+    const row = page.getByRole('listitem').filter({ hasText: alice });
+    await row.getByText('Subscribed', { exact: true }).waitFor();
+    await expect.poll(() => row.getByText('Supporters · Second Server').isVisible()).toBe(true);
+    await check('07-subscribers');
+    await row.getByRole('link', { name: `Discord user ${alice}` }).click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.getByText('Access delivered in Discord').waitFor();
+    await check('08-subscriber');
+  });
+
+  it('sends the invitation again to a buyer who paid by email, with the keyboard only', async () => {
+    const entitlement = await page.evaluate(
+      async () =>
+        (
+          (await (await fetch('/api/entitlements?limit=100')).json()) as {
+            data: { id: string; name: string }[];
+          }
+        ).data,
+    );
+    const supporters = entitlement.find((e) => e.name === 'Supporters')!;
+    const buyer = await browser.newContext();
+    const offer = await buyer.newPage();
+    await offer.goto(`${sandbox.urls.rolegate}/offers/${supporters.id}`);
+    await offer.locator('input[type="email"]').fill('dave@example.test');
+    await offer.getByRole('button', { name: 'Continue to payment' }).click();
+    await offer.waitForURL((url) => url.toString().startsWith(sandbox.stripe.url));
+    await offer.locator('button[value="pay"]').click();
+    await offer.waitForURL(/\/checkout\/success/);
+    await buyer.close();
+    const toDave = () => sandbox.mail.mails.filter((m) => m.recipients.includes('dave@example.test')).length;
+    await expect.poll(toDave, { timeout: 20_000 }).toBe(1);
+
+    await page.goto(`${sandbox.urls.rolegate}/subscribers`);
+    const search = page.getByLabel('Search');
+    await search.focus();
+    await page.keyboard.type('dave');
+    const row = page.getByRole('listitem').filter({ hasText: 'dave@example.test' });
+    await row.getByText('Invitation sent — not yet linked').waitFor();
+    await expect.poll(() => page.getByRole('listitem').count()).toBe(1);
+    // Tab from the search box to the row's button, Enter, then Tab to the dialog's confirm button.
+    const focused = () =>
+      page.evaluate(
+        () => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent,
+      );
+    for (let i = 0; i < 20 && (await focused()) !== 'Send invitation again to dave@example.test'; i++)
+      await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Send invitation again to dave@example.test');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Send the invitation' });
+    await dialog.waitFor();
+    await check('09-send-invitation-dialog');
+    for (let i = 0; i < 10 && (await focused()) !== 'Send invitation'; i++) await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Send invitation');
+    await page.keyboard.press('Enter');
+    await row.getByRole('status').filter({ hasText: 'Invitation queued' }).waitFor();
+    await expect.poll(toDave, { timeout: 20_000 }).toBe(2);
+    await check('10-invitation-sent');
+  });
+
+  it('revokes a subscriber, choosing what happens to the Stripe billing', async () => {
+    const alice = sandbox.demo.users.alice;
+    await page.goto(`${sandbox.urls.rolegate}/subscribers?q=${alice}`);
+    const row = page.getByRole('listitem').filter({ hasText: alice });
+    await row.getByRole('button', { name: `Revoke Discord user ${alice}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke access' });
+    await dialog.getByLabel('Reason (optional)').fill('Asked to leave');
+    await dialog.getByLabel('Cancel at the end of the paid period').check();
+    await check('11-revoke-dialog');
+    await dialog.getByRole('button', { name: 'Revoke access' }).click();
+    await row.getByText('Revoked', { exact: true }).waitFor();
+    await expect
+      .poll(
+        () => sandbox.discord.getMember(sandbox.demo.spareGuildId, sandbox.demo.users.alice)?.roles ?? [],
+        {
+          timeout: 20_000,
+        },
+      )
+      .not.toContain(supporterRole().id);
+    await check('12-revoked');
+  });
+
+  it('shows the alert when a sold role is moved above the bot in Discord', async () => {
+    sandbox.discord.moveRoleAboveBot(sandbox.demo.spareGuildId, supporterRole().id);
+    await page.goto(`${sandbox.urls.rolegate}/alerts`);
+    // The page polls the alerts; the gateway event pauses the server within seconds.
+    await page.getByText('Second Server: syncs are paused').waitFor({ timeout: 30_000 });
+    await check('13-alerts');
+    await page.goto(`${sandbox.urls.rolegate}/`);
+    await page.getByText('Second Server: syncs are paused').waitFor();
+    await page.getByRole('img', { name: /New and lost members per day/ }).waitFor();
+    await check('14-overview');
+  });
 });

@@ -3,7 +3,7 @@ import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
 import { newId } from '../../src/core/ids.js';
-import { subscriberStatuses } from '../../src/app/dashboard/subscribers-store.js';
+import { subscriberStatuses } from '../../src/app/dashboard/store/subscribers.js';
 
 type Sub = { id: string; status: { code: string; who_acts: string | null; label: string } };
 

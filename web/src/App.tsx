@@ -12,6 +12,10 @@ import { SettingsPage } from './pages/Settings';
 import { SetupPage } from './pages/Setup';
 import { SignInPage } from './pages/SignIn';
 import { ComingSoon } from './pages/ComingSoon';
+import { AlertsPage } from './pages/Alerts';
+import { OverviewPage } from './pages/Overview';
+import { SubscriberPage } from './pages/Subscriber';
+import { SubscribersPage } from './pages/Subscribers';
 
 /**
  * The app's routes. Rolegate serves index.html for each of these paths (src/http/web-app.ts
@@ -36,15 +40,16 @@ export function App() {
     <SessionContext.Provider value={session.data}>
       <Shell>
         <Routes>
-          <Route path="/" element={<ComingSoon title="Overview" />} />
+          <Route path="/" element={<OverviewPage />} />
           <Route path="/setup" element={<SetupPage />} />
           <Route path="/servers" element={<ServersPage />} />
           <Route path="/servers/:id" element={<ServerPage />} />
           <Route path="/entitlements" element={<EntitlementsPage />} />
           <Route path="/entitlements/new" element={<EntitlementEditPage />} />
           <Route path="/entitlements/:id" element={<EntitlementEditPage />} />
-          <Route path="/subscribers" element={<ComingSoon title="Subscribers" />} />
-          <Route path="/alerts" element={<ComingSoon title="Alerts" />} />
+          <Route path="/subscribers" element={<SubscribersPage />} />
+          <Route path="/subscribers/:id" element={<SubscriberPage />} />
+          <Route path="/alerts" element={<AlertsPage />} />
           <Route path="/webhooks" element={<ComingSoon title="Webhooks" />} />
           <Route path="/jobs" element={<ComingSoon title="Jobs" />} />
           <Route path="/settings" element={<SettingsPage />} />

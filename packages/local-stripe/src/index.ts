@@ -23,6 +23,7 @@ import { registerCustomerRoutes } from './routes/customers.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerPaymentRoutes } from './routes/payments.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
+import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { createRequestHandler } from './server.js';
 import { Simulator } from './simulator.js';
 import { StripeStore } from './state.js';
@@ -32,6 +33,7 @@ import {
   type DeliveryAttempt,
   type DeliverySettings,
   type DeliverySettingsInput,
+  type EndpointOptions,
   type WebhookEndpointInfo,
 } from './webhooks.js';
 
@@ -44,6 +46,7 @@ export type {
   DeliveryAttempt,
   DeliverySettings,
   DeliverySettingsInput,
+  EndpointOptions,
   WebhookEndpointInfo,
 } from './webhooks.js';
 export { Simulator } from './simulator.js';
@@ -94,10 +97,7 @@ export interface LocalStripe {
     reset(): DeliverySettings;
   };
   /** Events are POSTed here, signed with the returned `secret` (`whsec_…`). */
-  addWebhookEndpoint(
-    url: string,
-    options?: { secret?: string; enabledEvents?: string[] },
-  ): WebhookEndpointInfo;
+  addWebhookEndpoint(url: string, options?: EndpointOptions): WebhookEndpointInfo;
   removeWebhookEndpoint(idOrUrl: string): boolean;
   webhookEndpoints(): WebhookEndpointInfo[];
   /** Resolves when every pending delivery, retry and redelivery has run. */
@@ -139,6 +139,7 @@ export async function startLocalStripe(options: LocalStripeOptions = {}): Promis
   registerBillingRoutes(api);
   registerPaymentRoutes(api);
   registerEventRoutes(api);
+  registerWebhookEndpointRoutes(api, dispatcher);
 
   const server = createServer(
     createRequestHandler({

@@ -48,7 +48,29 @@ export interface WebhookEndpointInfo {
   secret: string;
   /** Event types sent to this endpoint; `['*']` is all. */
   enabledEvents: string[];
+  /** Unix seconds. */
+  created: number;
+  description: string | null;
+  metadata: Record<string, string>;
+  /** A disabled endpoint receives nothing (Stripe's `status`). */
+  status: 'enabled' | 'disabled';
+  /** The API version its events are rendered in; null = the account's. */
+  apiVersion: string | null;
 }
+
+export interface EndpointOptions {
+  secret?: string;
+  enabledEvents?: string[];
+  description?: string | null;
+  metadata?: Record<string, string>;
+  apiVersion?: string | null;
+  /** Unix seconds; default now. */
+  created?: number;
+}
+
+export type EndpointUpdate = Partial<
+  Pick<WebhookEndpointInfo, 'url' | 'enabledEvents' | 'description' | 'metadata' | 'status'>
+>;
 
 export interface DeliveryAttempt {
   eventId: string;
@@ -96,17 +118,32 @@ export class WebhookDispatcher {
     events.onEvent((event) => this.enqueue(event));
   }
 
-  addEndpoint(url: string, options: { secret?: string; enabledEvents?: string[] } = {}): WebhookEndpointInfo {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      throw new Error(`not an http(s) url: ${url}`);
+  addEndpoint(url: string, options: EndpointOptions = {}): WebhookEndpointInfo {
+    checkUrl(url);
     const endpoint: WebhookEndpointInfo = {
       id: newId('webhookEndpoint'),
       url,
       secret: options.secret ?? `whsec_${randomToken(32)}`,
       enabledEvents: options.enabledEvents ?? ['*'],
+      created: options.created ?? Math.floor(Date.now() / 1000),
+      description: options.description ?? null,
+      metadata: options.metadata ?? {},
+      status: 'enabled',
+      apiVersion: options.apiVersion ?? null,
     };
     this.endpointsById.set(endpoint.id, endpoint);
+    return endpoint;
+  }
+
+  endpoint(id: string): WebhookEndpointInfo | undefined {
+    return this.endpointsById.get(id);
+  }
+
+  updateEndpoint(id: string, update: EndpointUpdate): WebhookEndpointInfo | undefined {
+    const endpoint = this.endpointsById.get(id);
+    if (endpoint === undefined) return undefined;
+    if (update.url !== undefined) checkUrl(update.url);
+    Object.assign(endpoint, update);
     return endpoint;
   }
 
@@ -324,7 +361,14 @@ export class WebhookDispatcher {
   }
 }
 
+function checkUrl(url: string): void {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new Error(`not an http(s) url: ${url}`);
+}
+
 function accepts(endpoint: WebhookEndpointInfo, type: string): boolean {
+  if (endpoint.status !== 'enabled') return false;
   return endpoint.enabledEvents.some((pattern) => matchesType(pattern, type));
 }
 

@@ -3,6 +3,20 @@ import { AppError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { AppContext } from '../shared/context.js';
 import { hashToken, revokeOtherSessions } from './sessions.js';
+import {
+  adminByDiscordUser,
+  anyLiveAdmin,
+  insertAdmin,
+  insertAdminInvitation,
+  liveAdminById,
+  liveAdmins,
+  markAdminRemoved,
+  pendingInvitations,
+  revokeOpenInvitation,
+  revokeOpenSetupInvitations,
+  updateAdmin,
+  useInvitation,
+} from './store.js';
 
 /**
  * Who may administer (decision 0015): the first admin claims the instance with the one-time setup
@@ -21,13 +35,7 @@ export const signInPageUrl = (ctx: AppContext, token: string) =>
   `${ctx.publicUrl}/sign-in?invite=${encodeURIComponent(token)}`;
 
 export async function hasAdmins(ctx: AppContext): Promise<boolean> {
-  const row = await ctx.db.kysely
-    .selectFrom('admins')
-    .select('id')
-    .where('removed_at', 'is', null)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+  return anyLiveAdmin(ctx.db.kysely);
 }
 
 async function insertInvitation(
@@ -39,20 +47,17 @@ async function insertInvitation(
   const now = ctx.clock.now();
   const token = randomBytes(24).toString('base64url');
   const id = newId('adminInvitation', now);
-  await ctx.db.kysely
-    .insertInto('admin_invitations')
-    .values({
-      id,
-      kind,
-      token_hash: hashToken(token),
-      created_by: createdBy,
-      created_at: now,
-      expires_at: now + ttl,
-      used_at: null,
-      used_by: null,
-      revoked_at: null,
-    })
-    .execute();
+  await insertAdminInvitation(ctx.db.kysely, {
+    id,
+    kind,
+    token_hash: hashToken(token),
+    created_by: createdBy,
+    created_at: now,
+    expires_at: now + ttl,
+    used_at: null,
+    used_by: null,
+    revoked_at: null,
+  });
   return { id, token, url: signInPageUrl(ctx, token), expires_at: now + ttl };
 }
 
@@ -62,13 +67,7 @@ async function insertInvitation(
  */
 export async function issueSetupLink(ctx: AppContext): Promise<string | null> {
   if (await hasAdmins(ctx)) return null;
-  await ctx.db.kysely
-    .updateTable('admin_invitations')
-    .set({ revoked_at: ctx.clock.now() })
-    .where('kind', '=', 'setup')
-    .where('used_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .execute();
+  await revokeOpenSetupInvitations(ctx.db.kysely, ctx.clock.now());
   return (await insertInvitation(ctx, 'setup', null, SETUP_TTL_MS)).url;
 }
 
@@ -79,45 +78,19 @@ export async function createInvitation(ctx: AppContext, by: string | null) {
 
 /** Pending invitations (not used, revoked or expired). */
 export async function listInvitations(ctx: AppContext) {
-  return ctx.db.kysely
-    .selectFrom('admin_invitations')
-    .select(['id', 'created_by', 'created_at', 'expires_at'])
-    .where('kind', '=', 'invite')
-    .where('used_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', ctx.clock.now())
-    .orderBy('id', 'desc')
-    .execute();
+  return pendingInvitations(ctx.db.kysely, ctx.clock.now());
 }
 
 export async function revokeInvitation(ctx: AppContext, id: string): Promise<boolean> {
-  const r = await ctx.db.kysely
-    .updateTable('admin_invitations')
-    .set({ revoked_at: ctx.clock.now() })
-    .where('id', '=', id)
-    .where('kind', '=', 'invite')
-    .where('used_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return revokeOpenInvitation(ctx.db.kysely, id, ctx.clock.now());
 }
 
 export async function listAdmins(ctx: AppContext) {
-  return ctx.db.kysely
-    .selectFrom('admins')
-    .select(['id', 'discord_user_id', 'username', 'invited_by', 'created_at', 'last_sign_in_at'])
-    .where('removed_at', 'is', null)
-    .orderBy('id')
-    .execute();
+  return liveAdmins(ctx.db.kysely);
 }
 
 export async function loadAdmin(ctx: AppContext, id: string) {
-  const row = await ctx.db.kysely
-    .selectFrom('admins')
-    .select(['id', 'discord_user_id', 'username', 'invited_by', 'created_at', 'last_sign_in_at'])
-    .where('id', '=', id)
-    .where('removed_at', 'is', null)
-    .executeTakeFirst();
+  const row = await liveAdminById(ctx.db.kysely, id);
   if (!row) throw new AppError('not_found', `admin ${id} does not exist`);
   return row;
 }
@@ -125,19 +98,9 @@ export async function loadAdmin(ctx: AppContext, id: string) {
 /** Removes an admin and ends their sessions; the last admin cannot be removed. */
 export async function removeAdmin(ctx: AppContext, id: string): Promise<void> {
   await loadAdmin(ctx, id);
-  const others = await ctx.db.kysely
-    .selectFrom('admins')
-    .select('id')
-    .where('removed_at', 'is', null)
-    .where('id', '!=', id)
-    .limit(1)
-    .executeTakeFirst();
+  const others = await anyLiveAdmin(ctx.db.kysely, id);
   if (!others) throw new AppError('conflict', 'the last admin cannot be removed: invite another admin first');
-  await ctx.db.kysely
-    .updateTable('admins')
-    .set({ removed_at: ctx.clock.now() })
-    .where('id', '=', id)
-    .execute();
+  await markAdminRemoved(ctx.db.kysely, id, ctx.clock.now());
   await revokeOtherSessions(ctx, id, null);
 }
 
@@ -148,16 +111,7 @@ export type SignInOutcome =
 async function consumeInvitation(ctx: AppContext, token: string, discordUserId: string) {
   if (token.length > 100) return null;
   const now = ctx.clock.now();
-  const row = await ctx.db.kysely
-    .updateTable('admin_invitations')
-    .set({ used_at: now, used_by: discordUserId })
-    .where('token_hash', '=', hashToken(token))
-    .where('used_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .returning(['id', 'kind', 'created_by'])
-    .executeTakeFirst();
-  return row ?? null;
+  return useInvitation(ctx.db.kysely, hashToken(token), discordUserId, now);
 }
 
 /**
@@ -170,17 +124,9 @@ export async function signInAdmin(
   inviteToken: string | null,
 ): Promise<SignInOutcome> {
   const now = ctx.clock.now();
-  const existing = await ctx.db.kysely
-    .selectFrom('admins')
-    .select(['id', 'removed_at'])
-    .where('discord_user_id', '=', user.id)
-    .executeTakeFirst();
+  const existing = await adminByDiscordUser(ctx.db.kysely, user.id);
   if (existing && existing.removed_at === null) {
-    await ctx.db.kysely
-      .updateTable('admins')
-      .set({ username: user.username, last_sign_in_at: now })
-      .where('id', '=', existing.id)
-      .execute();
+    await updateAdmin(ctx.db.kysely, existing.id, { username: user.username, last_sign_in_at: now });
     return { kind: 'admin', adminId: existing.id, firstAdmin: false };
   }
   const refused = {
@@ -206,13 +152,10 @@ export async function signInAdmin(
     removed_at: null,
   };
   if (existing) {
-    await ctx.db.kysely.updateTable('admins').set(values).where('id', '=', existing.id).execute();
+    await updateAdmin(ctx.db.kysely, existing.id, values);
     return { kind: 'admin', adminId: existing.id, firstAdmin };
   }
   const id = newId('admin', now);
-  await ctx.db.kysely
-    .insertInto('admins')
-    .values({ id, discord_user_id: user.id, ...values })
-    .execute();
+  await insertAdmin(ctx.db.kysely, { id, discord_user_id: user.id, ...values });
   return { kind: 'admin', adminId: id, firstAdmin };
 }

@@ -1,6 +1,14 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../../core/ids.js';
 import type { AppContext } from '../shared/context.js';
+import {
+  insertAdminSession,
+  liveSessionByTokenHash,
+  liveSessionsOf,
+  revokeSessions,
+  rotateSessionToken,
+  sessionLive,
+} from './store.js';
 
 /**
  * Dashboard sessions (decision 0015). The browser holds a random token in an HttpOnly cookie; the
@@ -36,23 +44,20 @@ export async function createSession(
   const now = ctx.clock.now();
   const token = newToken();
   const id = newId('adminSession', now);
-  await ctx.db.kysely
-    .insertInto('admin_sessions')
-    .values({
-      id,
-      admin_id: adminId,
-      token_hash: hashToken(token),
-      previous_token_hash: null,
-      previous_valid_until: null,
-      user_agent: client.userAgent?.slice(0, 300) ?? null,
-      ip: client.ip?.slice(0, 64) ?? null,
-      created_at: now,
-      rotated_at: now,
-      last_seen_at: now,
-      expires_at: now + SESSION_MAX_AGE_MS,
-      revoked_at: null,
-    })
-    .execute();
+  await insertAdminSession(ctx.db.kysely, {
+    id,
+    admin_id: adminId,
+    token_hash: hashToken(token),
+    previous_token_hash: null,
+    previous_valid_until: null,
+    user_agent: client.userAgent?.slice(0, 300) ?? null,
+    ip: client.ip?.slice(0, 64) ?? null,
+    created_at: now,
+    rotated_at: now,
+    last_seen_at: now,
+    expires_at: now + SESSION_MAX_AGE_MS,
+    revoked_at: null,
+  });
   return { id, token };
 }
 
@@ -61,47 +66,19 @@ export async function authenticateSession(ctx: AppContext, token: string): Promi
   if (token.length > 100) return null;
   const now = ctx.clock.now();
   const hash = hashToken(token);
-  const row = await ctx.db.kysely
-    .selectFrom('admin_sessions as s')
-    .innerJoin('admins as a', 'a.id', 's.admin_id')
-    .select([
-      's.id',
-      's.admin_id',
-      's.token_hash',
-      's.previous_valid_until',
-      's.rotated_at',
-      's.last_seen_at',
-    ])
-    .where((eb) =>
-      eb.or([
-        eb('s.token_hash', '=', hash),
-        eb.and([eb('s.previous_token_hash', '=', hash), eb('s.previous_valid_until', '>', now)]),
-      ]),
-    )
-    .where('s.revoked_at', 'is', null)
-    .where('s.expires_at', '>', now)
-    .where('s.last_seen_at', '>', now - SESSION_IDLE_MS)
-    .where('a.removed_at', 'is', null)
-    .executeTakeFirst();
+  const row = await liveSessionByTokenHash(ctx.db.kysely, hash, now, SESSION_IDLE_MS);
   if (!row) return null;
   const auth: SessionAuth = { sessionId: row.id, adminId: row.admin_id };
   // Only the current token rotates; a request still carrying the previous one just passes.
   if (row.token_hash !== hash || now - row.rotated_at < ROTATE_AFTER_MS) return auth;
   const fresh = newToken();
-  const r = await ctx.db.kysely
-    .updateTable('admin_sessions')
-    .set({
-      token_hash: hashToken(fresh),
-      previous_token_hash: hash,
-      previous_valid_until: now + PREVIOUS_TOKEN_GRACE_MS,
-      rotated_at: now,
-      last_seen_at: now,
-    })
-    .where('id', '=', row.id)
-    .where('token_hash', '=', hash)
-    .executeTakeFirst();
+  const rotated = await rotateSessionToken(ctx.db.kysely, row.id, hash, {
+    tokenHash: hashToken(fresh),
+    previousValidUntil: now + PREVIOUS_TOKEN_GRACE_MS,
+    now,
+  });
   // Another request rotated it first: this one still authenticates with the (now previous) token.
-  if (Number(r.numUpdatedRows) === 1) auth.newToken = fresh;
+  if (rotated) auth.newToken = fresh;
   return auth;
 }
 
@@ -117,53 +94,20 @@ export function csrfTokenMatches(ctx: AppContext, sessionId: string, given: stri
 }
 
 export async function listSessions(ctx: AppContext, adminId: string) {
-  const now = ctx.clock.now();
-  return ctx.db.kysely
-    .selectFrom('admin_sessions')
-    .select(['id', 'user_agent', 'ip', 'created_at', 'last_seen_at', 'expires_at'])
-    .where('admin_id', '=', adminId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .where('last_seen_at', '>', now - SESSION_IDLE_MS)
-    .orderBy('id', 'desc')
-    .execute();
+  return liveSessionsOf(ctx.db.kysely, adminId, ctx.clock.now(), SESSION_IDLE_MS);
 }
 
 /** Ends one of the admin's own sessions; false when there is no such live session. */
 export async function revokeSession(ctx: AppContext, adminId: string, sessionId: string): Promise<boolean> {
-  const r = await ctx.db.kysely
-    .updateTable('admin_sessions')
-    .set({ revoked_at: ctx.clock.now() })
-    .where('id', '=', sessionId)
-    .where('admin_id', '=', adminId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return (await revokeSessions(ctx.db.kysely, adminId, ctx.clock.now(), { only: sessionId })) === 1;
 }
 
 /** Ends every session of the admin but `keepId`; how many ended. */
 export async function revokeOtherSessions(ctx: AppContext, adminId: string, keepId: string | null) {
-  let q = ctx.db.kysely
-    .updateTable('admin_sessions')
-    .set({ revoked_at: ctx.clock.now() })
-    .where('admin_id', '=', adminId)
-    .where('revoked_at', 'is', null);
-  if (keepId) q = q.where('id', '!=', keepId);
-  const r = await q.executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  return revokeSessions(ctx.db.kysely, adminId, ctx.clock.now(), { keepId });
 }
 
 /** Whether a session is still live (the bot-install state names the session that asked). */
 export async function sessionIsLive(ctx: AppContext, sessionId: string): Promise<boolean> {
-  const now = ctx.clock.now();
-  const row = await ctx.db.kysely
-    .selectFrom('admin_sessions as s')
-    .innerJoin('admins as a', 'a.id', 's.admin_id')
-    .select('s.id')
-    .where('s.id', '=', sessionId)
-    .where('s.revoked_at', 'is', null)
-    .where('s.expires_at', '>', now)
-    .where('a.removed_at', 'is', null)
-    .executeTakeFirst();
-  return row !== undefined;
+  return sessionLive(ctx.db.kysely, sessionId, ctx.clock.now());
 }

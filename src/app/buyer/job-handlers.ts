@@ -2,7 +2,7 @@ import { everyPeriod, handle, type PeriodicTask, type RegisteredJob } from '../.
 import type { AppContext } from '../shared/context.js';
 import { deleteExpiredOAuthStates } from '../access/install-state.js';
 import { sendSignInLink } from './sign-in.js';
-import { deleteExpiredBuyerTokens } from './tokens.js';
+import { deleteExpiredBuyerTokens } from './store/tokens.js';
 import { sendPortalLink } from '../portal/sign-in.js';
 import { portalSignInJob } from '../portal/jobs.js';
 import { deleteExpiredPortalSessions } from '../portal/store.js';

@@ -8,7 +8,7 @@ import {
   recordNotice,
   resolveNotice,
   unemailedNotices,
-} from './alert-notices-store.js';
+} from './store/alert-notices.js';
 
 /**
  * Tells people about alerts: a periodic scan compares the current alerts with the ones already told

@@ -5,7 +5,7 @@ import {
   merchantFailures,
   pausedServers,
   removedServersInUse,
-} from './alerts-store.js';
+} from './store/alerts.js';
 
 /**
  * Alerts: what the merchant must look at, computed from the current state (a fixed problem

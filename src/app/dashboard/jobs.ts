@@ -1,33 +1,22 @@
 import type { AppContext } from '../shared/context.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { queueDepth, retryDeadJob, type Job } from '../../adapters/store/queue.js';
+import { findJobs, jobById, requeueDeadJobs, type JobFilter } from './store/jobs.js';
 
 /**
  * The durable job queue as the dashboard shows it: dead jobs (failed their last attempt) with their
  * error, and putting them back in the queue. Done jobs are deleted, so queued, running and dead remain.
  */
 
-export interface JobFilter {
-  status?: 'queued' | 'running' | 'dead' | undefined;
-  kind?: string | undefined;
-  afterId?: string | undefined;
-  limit: number;
-}
+export type { JobFilter };
 
 /** Jobs newest first, `limit + 1` rows for `toPage`. */
 export async function listJobs(ctx: AppContext, f: JobFilter): Promise<Job[]> {
-  let q = ctx.db.kysely.selectFrom('jobs').selectAll();
-  if (f.status) q = q.where('status', '=', f.status);
-  if (f.kind) q = q.where('kind', '=', f.kind);
-  if (f.afterId) q = q.where('id', '<', f.afterId);
-  return q
-    .orderBy('id', 'desc')
-    .limit(f.limit + 1)
-    .execute();
+  return findJobs(ctx.db.kysely, f);
 }
 
 export async function loadJob(ctx: AppContext, id: string): Promise<Job> {
-  const job = await ctx.db.kysely.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  const job = await jobById(ctx.db.kysely, id);
   if (!job) throw notFound('job', id);
   return job;
 }
@@ -46,13 +35,7 @@ export async function retryJob(ctx: AppContext, id: string): Promise<Job> {
 
 /** Puts every dead job (of one kind, if given) back in the queue. */
 export async function retryDeadJobs(ctx: AppContext, kind?: string): Promise<number> {
-  const now = ctx.clock.now();
-  let q = ctx.db.kysely
-    .updateTable('jobs')
-    .set({ status: 'queued', attempts: 0, run_at: now, updated_at: now, last_error: null })
-    .where('status', '=', 'dead');
-  if (kind) q = q.where('kind', '=', kind);
-  const n = Number((await q.executeTakeFirst()).numUpdatedRows);
+  const n = await requeueDeadJobs(ctx.db.kysely, ctx.clock.now(), kind);
   if (n > 0) ctx.nudge();
   return n;
 }

@@ -1,7 +1,7 @@
 import type { AppContext } from '../shared/context.js';
 import { DAY_MS } from '../../core/clock.js';
 import { currentAlerts } from './alerts.js';
-import { activeByEntitlement, dailyNewAndLost, renewingPrices } from './overview-store.js';
+import { activeByEntitlement, dailyNewAndLost, renewingPrices } from './store/overview.js';
 
 /** The overview: who holds what, recurring revenue, new and lost per day, and what needs attention. */
 

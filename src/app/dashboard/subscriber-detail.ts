@@ -1,5 +1,5 @@
 import type { AppContext } from '../shared/context.js';
-import { grantPayments, grantTimeline, roleNames } from './subscribers-store.js';
+import { grantPayments, grantTimeline, roleNames } from './store/subscribers.js';
 import { loadSubscriber, subscriberView } from './subscribers.js';
 
 /** A subscriber's page: the list view plus the timeline from the sync log and links into Stripe. */

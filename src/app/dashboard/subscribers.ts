@@ -5,7 +5,7 @@ import {
   type SubscriberFilter,
   type SubscriberRow,
   type SubscriberStatus,
-} from './subscribers-store.js';
+} from './store/subscribers.js';
 
 /**
  * Subscribers: every grant across entitlements and servers, with its state said in the words a
@@ -69,7 +69,7 @@ function waitingStatus(r: SubscriberRow): StatusInWords {
   };
 }
 
-/** The JS twin of `statusCondition` (subscribers-store.ts): keep the two in the same order. */
+/** The JS twin of `statusCondition` (store/subscribers.ts): keep the two in the same order. */
 export function subscriberStatus(r: SubscriberRow): StatusInWords {
   switch (r.status) {
     case 'revoked':

@@ -2,11 +2,12 @@ import { isLive } from '../../core/desired-roles.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { applyGrantEvent } from './grants.js';
+import { endedGrantIds, grantById } from './store.js';
 
 /** Ends a grant whose period is over (N-day access). Runs at `ends_at`; a no-op if it was extended. */
 export async function expireGrant(ctx: AppContext, { grantId }: { grantId: string }): Promise<void> {
   await inTransaction(ctx, async (tx) => {
-    const g = await tx.db.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirst();
+    const g = await grantById(tx.db, grantId);
     if (!g || g.status === 'revoked' || g.ends_at === null) return;
     const now = ctx.clock.now();
     if (isLive({ active: g.active === 1, startsAt: g.starts_at, endsAt: g.ends_at }, now)) return;
@@ -18,14 +19,7 @@ export async function expireGrant(ctx: AppContext, { grantId }: { grantId: strin
 /** Safety net for lost expiry jobs: revokes every grant whose end passed. */
 export async function sweepExpiredGrants(ctx: AppContext, limit = 500): Promise<number> {
   const now = ctx.clock.now();
-  const due = await ctx.db.kysely
-    .selectFrom('grants')
-    .select('id')
-    .where('status', '!=', 'revoked')
-    .where('ends_at', 'is not', null)
-    .where('ends_at', '<=', now)
-    .limit(limit)
-    .execute();
-  for (const { id } of due) await expireGrant(ctx, { grantId: id });
+  const due = await endedGrantIds(ctx.db.kysely, now, limit);
+  for (const id of due) await expireGrant(ctx, { grantId: id });
   return due.length;
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/shared/context.js';
-import { subscriberStatuses } from '../../app/dashboard/subscribers-store.js';
+import { subscriberStatuses } from '../../app/dashboard/store/subscribers.js';
 import { listSubscribers, subscribersCsv, subscriberView } from '../../app/dashboard/subscribers.js';
 import { subscriberDetail } from '../../app/dashboard/subscriber-detail.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../pagination.js';

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression } from 'kysely';
-import type { Database } from '../../adapters/store/schema.js';
-import type { Executor } from '../../adapters/store/db.js';
+import type { Database } from '../../../adapters/store/schema.js';
+import type { Executor } from '../../../adapters/store/db.js';
 
 /**
  * Queries behind the subscriber list: one row per grant (a customer's hold on one entitlement in one
@@ -50,7 +50,7 @@ function invited(eb: Eb) {
   );
 }
 
-/** The SQL twin of `subscriberStatus` (subscribers.ts): keep the two in the same order. */
+/** The SQL twin of `subscriberStatus` (dashboard/subscribers.ts): keep the two in the same order. */
 export function statusCondition(eb: Eb, status: SubscriberStatus): Expression<SqlBool> {
   const s = (v: string) => eb('g.status', '=', v);
   const live = eb.and([eb('g.active', '=', 1), eb('g.status', 'in', ['pending', 'delivered'])]);

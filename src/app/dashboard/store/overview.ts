@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Executor } from '../../adapters/store/db.js';
-import { DAY_MS } from '../../core/clock.js';
+import type { Executor } from '../../../adapters/store/db.js';
+import { DAY_MS } from '../../../core/clock.js';
 
 /** Queries behind the overview. */
 

@@ -1,4 +1,4 @@
-import type { Executor } from '../../adapters/store/db.js';
+import type { Executor } from '../../../adapters/store/db.js';
 
 /** Queries behind the alerts: what needs the merchant, read straight from the state it lives in. */
 

@@ -1,5 +1,5 @@
-import type { Executor } from '../../adapters/store/db.js';
-import type { Alert } from './alerts.js';
+import type { Executor } from '../../../adapters/store/db.js';
+import type { Alert } from '../alerts.js';
 
 /** The alerts already told about (table `alert_notices`). */
 

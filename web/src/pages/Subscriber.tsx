@@ -1,0 +1,139 @@
+import { Anchor, Card, Group, List, Loader, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import { Link, useParams } from 'react-router';
+import { api } from '../api';
+import { ErrorNotice, PageHeader, formatDate } from '../ui';
+import { SubscriberActions } from './SubscriberActions';
+import { StatusInWords } from './Subscribers';
+import { buyerName, type SubscriberDetail, type TimelineEntry } from './SubscriberTypes';
+
+const OUTCOME: Record<TimelineEntry['outcome'], { word: string; color: string }> = {
+  ok: { word: 'Done', color: '#1b5e20' },
+  failed: { word: 'Failed', color: '#a61e1e' },
+  skipped: { word: 'Skipped', color: '#343a40' },
+  info: { word: '', color: '#343a40' },
+};
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div>
+      <Text fz="xs" c="#343a40" fw={600} tt="uppercase">
+        {label}
+      </Text>
+      <Text fz="sm" style={{ overflowWrap: 'anywhere' }}>
+        {children}
+      </Text>
+    </div>
+  );
+}
+
+/** One subscriber: status and who acts, the facts, Stripe links, actions, and the timeline. */
+export function SubscriberPage() {
+  const { id = '' } = useParams();
+  const detail = useQuery({
+    queryKey: ['subscriber', id],
+    queryFn: () => api.get<SubscriberDetail>(`/api/subscribers/${id}`),
+  });
+  if (detail.isPending) return <Loader aria-label="Loading subscriber" />;
+  if (detail.error) return <ErrorNotice error={detail.error} />;
+  const s = detail.data;
+  const links = s.stripe_links;
+  return (
+    <>
+      <Anchor component={Link} to="/subscribers" fz="sm" c="#2b3a9e">
+        ← All subscribers
+      </Anchor>
+      <PageHeader title={buyerName(s)} description={`${s.entitlement.name} in ${s.server.name}`} />
+      <Stack gap="lg">
+        <Card withBorder>
+          <Group justify="space-between" align="flex-start" wrap="wrap" gap="sm">
+            <Stack gap={4} style={{ flex: '1 1 16rem' }}>
+              <StatusInWords s={s} />
+              {s.status.detail ? <Text fz="sm">{s.status.detail}</Text> : null}
+              {s.last_error && s.grant_status === 'failed' ? (
+                <Text fz="sm" c="#a61e1e">
+                  Error {s.last_error.code}
+                  {s.last_error.message ? `: ${s.last_error.message}` : ''}
+                </Text>
+              ) : null}
+            </Stack>
+            <SubscriberActions s={s} size="sm" />
+          </Group>
+        </Card>
+        <Card withBorder>
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="sm">
+            <Fact label="Email">{s.customer.email ?? '—'}</Fact>
+            <Fact label="Discord">
+              {s.customer.discord_user_id
+                ? `${s.customer.discord_username ?? 'linked'} (${s.customer.discord_user_id})`
+                : 'Not linked'}
+            </Fact>
+            <Fact label="Source">{s.source}</Fact>
+            <Fact label="Started">{formatDate(s.starts_at ?? s.created_at)}</Fact>
+            <Fact label="Access ends">{s.ends_at ? formatDate(s.ends_at) : 'No end date'}</Fact>
+            {s.grace_ends_at ? <Fact label="Grace until">{formatDate(s.grace_ends_at)}</Fact> : null}
+            <Fact label="Delivered">{formatDate(s.delivered_at)}</Fact>
+            {s.revoked_at ? <Fact label="Revoked">{formatDate(s.revoked_at)}</Fact> : null}
+          </SimpleGrid>
+        </Card>
+        <Card withBorder>
+          <Title order={2} size="h4" mb="xs">
+            In Stripe
+          </Title>
+          {!links.customer && !links.subscription && links.payments.length === 0 ? (
+            <Text fz="sm">Nothing in Stripe: this access was given by hand.</Text>
+          ) : (
+            <List spacing={4} fz="sm">
+              {links.customer ? (
+                <List.Item>
+                  <Anchor href={links.customer} target="_blank" rel="noreferrer" c="#2b3a9e">
+                    Customer {s.stripe_customer_id}
+                  </Anchor>
+                </List.Item>
+              ) : null}
+              {links.subscription ? (
+                <List.Item>
+                  <Anchor href={links.subscription} target="_blank" rel="noreferrer" c="#2b3a9e">
+                    Subscription {s.stripe_subscription_id}
+                  </Anchor>
+                </List.Item>
+              ) : null}
+              {links.payments.map((p) => (
+                <List.Item key={p.id}>
+                  <Anchor href={p.url} target="_blank" rel="noreferrer" c="#2b3a9e">
+                    Payment {p.id}
+                  </Anchor>
+                </List.Item>
+              ))}
+            </List>
+          )}
+        </Card>
+        <Card withBorder>
+          <Title order={2} size="h4" mb="xs">
+            Timeline
+          </Title>
+          <Stack component="ol" gap="xs" p={0} m={0} style={{ listStyle: 'none' }}>
+            {s.timeline.map((e, i) => (
+              <li key={`${e.at}-${i}`}>
+                <Text fz="xs" c="#343a40">
+                  {formatDate(e.at)}
+                  {e.cause ? ` · ${e.cause}` : ''}
+                </Text>
+                <Text fz="sm" style={{ overflowWrap: 'anywhere' }}>
+                  {OUTCOME[e.outcome].word ? (
+                    <Text span fw={700} c={OUTCOME[e.outcome].color}>
+                      {OUTCOME[e.outcome].word}:{' '}
+                    </Text>
+                  ) : null}
+                  {e.text}
+                  {e.error ? ` (${e.error.code}${e.error.owner ? `, ${e.error.owner} must act` : ''})` : ''}
+                </Text>
+              </li>
+            ))}
+          </Stack>
+        </Card>
+      </Stack>
+    </>
+  );
+}
