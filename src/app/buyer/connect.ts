@@ -13,7 +13,7 @@ import {
   countBuyerTokensSince,
   findBuyerToken,
   mintBuyerToken,
-} from './tokens.js';
+} from './store/tokens.js';
 
 /**
  * Connect Discord links (decision 0007). A link binds a Discord account to the WHOLE customer, so it

@@ -3,7 +3,7 @@ import type { JobHandler } from '../../core/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { deleteExpiredOAuthStates } from '../access/install-state.js';
 import { BUYER_SIGN_IN_JOB, sendSignInLink } from './sign-in.js';
-import { deleteExpiredBuyerTokens } from './tokens.js';
+import { deleteExpiredBuyerTokens } from './store/tokens.js';
 import { PORTAL_SIGN_IN_JOB, sendPortalLink } from '../portal/sign-in.js';
 import { deleteExpiredPortalSessions } from '../portal/store.js';
 

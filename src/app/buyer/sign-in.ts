@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import { escapeHtml } from '../../core/html.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
-import {
-  buyerTokenState,
-  consumeBuyerToken,
-  countBuyerTokensSince,
-  deleteBuyerToken,
-  findBuyerToken,
-  mintBuyerToken,
-  type BuyerTokenState,
-} from './tokens.js';
+import { emailedLinkState, emailLink, useEmailedLink, type EmailedLinkKind } from './emailed-links.js';
+import { entitlementName } from './store/customers.js';
+import type { BuyerTokenState } from './store/tokens.js';
 
 /**
  * Email sign-in for buyers (decision 0007). Someone typed a known buyer's email into an offer form:
@@ -26,6 +20,14 @@ export const SIGN_IN_LINKS_PER_HOUR = 3;
 export const BUYER_SESSION_TTL_MS = 60 * 60_000;
 
 const signInPayload = z.object({ customerId: z.string(), entitlementId: z.string().nullable() });
+
+const SIGN_IN_LINK: EmailedLinkKind = {
+  purpose: 'sign_in',
+  path: '/buyer/sign-in',
+  ttlMs: SIGN_IN_LINK_TTL_MS,
+  perHour: SIGN_IN_LINKS_PER_HOUR,
+  name: 'sign-in link',
+};
 
 /** Queues the sign-in email (a burst of requests while one is queued sends one email). */
 export async function requestSignInLink(
@@ -63,45 +65,17 @@ export function renderSignInEmail(input: { offerName: string | null; url: string
 /** The job: mint a link and email it to the customer, unless the hourly limit is reached. */
 export async function sendSignInLink(ctx: AppContext, payload: unknown): Promise<void> {
   const { customerId, entitlementId } = signInPayload.parse(payload);
-  const db = ctx.db.kysely;
-  const customer = await db
-    .selectFrom('customers')
-    .select(['id', 'email'])
-    .where('id', '=', customerId)
-    .executeTakeFirst();
-  if (!customer?.email) return;
-  const now = ctx.clock.now();
-  if ((await countBuyerTokensSince(db, customerId, 'sign_in', now - 3_600_000)) >= SIGN_IN_LINKS_PER_HOUR) {
-    ctx.log.info({ customerId }, 'sign-in link not sent: hourly limit for this customer reached');
-    return;
-  }
-  const offer = entitlementId
-    ? await db.selectFrom('entitlements').select('name').where('id', '=', entitlementId).executeTakeFirst()
-    : undefined;
-  const { token, row } = await mintBuyerToken(db, {
-    purpose: 'sign_in',
+  const offerName = entitlementId ? await entitlementName(ctx.db.kysely, entitlementId) : null;
+  await emailLink(ctx, SIGN_IN_LINK, {
     customerId,
-    entitlementId: offer ? entitlementId : null,
-    ttlMs: SIGN_IN_LINK_TTL_MS,
-    now,
+    entitlementId: offerName === null ? null : entitlementId,
+    render: (url) => renderSignInEmail({ offerName, url }),
   });
-  const mail = renderSignInEmail({
-    offerName: offer?.name ?? null,
-    url: `${ctx.publicUrl}/buyer/sign-in?token=${token}`,
-  });
-  try {
-    await ctx.ports.mail.send({ to: customer.email, ...mail });
-  } catch (err) {
-    // Unsent, the link must not count against the limit nor linger: the job retries with a new one.
-    await deleteBuyerToken(db, row.id);
-    throw err;
-  }
 }
 
 /** What an opened sign-in link is, before the buyer confirms (opening it changes nothing). */
 export async function signInLinkState(ctx: AppContext, token: string): Promise<BuyerTokenState | 'unknown'> {
-  const row = await findBuyerToken(ctx.db.kysely, 'sign_in', token);
-  return row ? buyerTokenState(row, ctx.clock.now()) : 'unknown';
+  return emailedLinkState(ctx, SIGN_IN_LINK, token);
 }
 
 /** Who a browser is signed in as, and the offer they came from. */
@@ -113,12 +87,11 @@ export interface BuyerSession {
 
 /** Uses the link (once, atomically): the session the confirming browser gets, or null. */
 export async function signInWithLink(ctx: AppContext, token: string): Promise<BuyerSession | null> {
-  const row = await findBuyerToken(ctx.db.kysely, 'sign_in', token);
-  const now = ctx.clock.now();
-  if (!row || !(await consumeBuyerToken(ctx.db.kysely, row.id, now))) return null;
+  const used = await useEmailedLink(ctx, SIGN_IN_LINK, token);
+  if (!used) return null;
   return {
-    customerId: row.customer_id,
-    entitlementId: row.entitlement_id,
-    expiresAt: now + BUYER_SESSION_TTL_MS,
+    customerId: used.customerId,
+    entitlementId: used.entitlementId,
+    expiresAt: used.usedAt + BUYER_SESSION_TTL_MS,
   };
 }

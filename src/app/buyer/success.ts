@@ -3,6 +3,7 @@ import type { AppContext } from '../shared/context.js';
 import { requireStripe } from '../shared/services.js';
 import { syncCheckoutSession } from '../billing/lifecycle.js';
 import { CONNECT_LINK_PAGE_TTL_MS, connectLinkUrl } from './connect.js';
+import { customerDiscordUser, grantIdsOfCustomer } from './store/customers.js';
 
 /**
  * What the page Stripe sends a buyer back to (`/checkout/success?session_id=…`) may show (decision
@@ -48,12 +49,8 @@ async function fulfilledGrant(ctx: AppContext, sessionId: string) {
 /** True when linking this customer's Discord from this browser moves nothing bought elsewhere. */
 async function linkingIsSafe(ctx: AppContext, customerId: string, browser: BrowserClaims): Promise<boolean> {
   if (browser.customerIds.includes(customerId)) return true;
-  const grants = await ctx.db.kysely
-    .selectFrom('grants')
-    .select('id')
-    .where('customer_id', '=', customerId)
-    .execute();
-  return grants.every((g) => browser.grantIds.includes(g.id));
+  const grantIds = await grantIdsOfCustomer(ctx.db.kysely, customerId);
+  return grantIds.every((id) => browser.grantIds.includes(id));
 }
 
 export async function successView(
@@ -65,17 +62,15 @@ export async function successView(
   const grant = await fulfilledGrant(ctx, sessionId);
   if (!grant) return { kind: 'not_found' };
   if (grant.active !== 1) return { kind: 'processing' };
-  const customer = await ctx.db.kysely
-    .selectFrom('customers')
-    .select(['id', 'discord_user_id'])
-    .where('id', '=', grant.customer_id)
-    .executeTakeFirstOrThrow();
+  const customerId = grant.customer_id;
+  const discordUserId = await customerDiscordUser(ctx.db.kysely, customerId);
+  if (discordUserId === undefined) throw new Error(`customer ${customerId} of grant ${grant.id} is missing`);
   // Says only that roles are on their way to an account the buyer already chose: safe for anyone.
-  if (customer.discord_user_id) return { kind: 'linked' };
-  if (!browser.grantIds.includes(grant.id) || !(await linkingIsSafe(ctx, customer.id, browser)))
+  if (discordUserId) return { kind: 'linked' };
+  if (!browser.grantIds.includes(grant.id) || !(await linkingIsSafe(ctx, customerId, browser)))
     return { kind: 'check_email' };
   const connectUrl = await connectLinkUrl(ctx, {
-    customerId: customer.id,
+    customerId,
     grantId: grant.id,
     ttlMs: CONNECT_LINK_PAGE_TTL_MS,
   });

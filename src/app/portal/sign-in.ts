@@ -5,15 +5,8 @@ import { inTransaction, type AppContext } from '../shared/context.js';
 import { normalizeEmail } from '../grants/customers.js';
 import { authorizeBase, linkRedirectUri } from '../buyer/discord-link.js';
 import { identify } from '../buyer/connect.js';
-import {
-  buyerTokenState,
-  consumeBuyerToken,
-  countBuyerTokensSince,
-  deleteBuyerToken,
-  findBuyerToken,
-  mintBuyerToken,
-  type BuyerTokenState,
-} from '../buyer/tokens.js';
+import { emailedLinkState, emailLink, useEmailedLink, type EmailedLinkKind } from '../buyer/emailed-links.js';
+import type { BuyerTokenState } from '../buyer/store/tokens.js';
 import { merchantName, renderPortalSignInEmail } from './emails.js';
 import { startPortalSession } from './sessions.js';
 import { customerByEmail, customerIdsOfDiscordUser } from './store.js';
@@ -29,6 +22,14 @@ export const PORTAL_LINK_TTL_MS = 15 * 60_000;
 /** Sign-in emails per customer per hour, whoever asks. */
 export const PORTAL_LINKS_PER_HOUR = 3;
 const STATE_TTL_MS = 10 * 60_000;
+
+const PORTAL_LINK: EmailedLinkKind = {
+  purpose: 'portal',
+  path: '/portal/sign-in',
+  ttlMs: PORTAL_LINK_TTL_MS,
+  perHour: PORTAL_LINKS_PER_HOUR,
+  name: 'portal sign-in link',
+};
 
 /** Queues the sign-in email when the address has purchases; the answer is the same either way. */
 export async function requestPortalLink(ctx: AppContext, email: string): Promise<void> {
@@ -46,43 +47,20 @@ export async function requestPortalLink(ctx: AppContext, email: string): Promise
 /** The job: mint a 15-minute link and mail it, unless this customer had enough this hour. */
 export async function sendPortalLink(ctx: AppContext, payload: unknown): Promise<void> {
   const { customerId } = z.object({ customerId: z.string() }).parse(payload);
-  const db = ctx.db.kysely;
-  const customer = await db
-    .selectFrom('customers')
-    .select(['id', 'email'])
-    .where('id', '=', customerId)
-    .executeTakeFirst();
-  if (!customer?.email) return;
-  const now = ctx.clock.now();
-  if ((await countBuyerTokensSince(db, customerId, 'portal', now - 3_600_000)) >= PORTAL_LINKS_PER_HOUR) {
-    ctx.log.info({ customerId }, 'portal sign-in link not sent: hourly limit for this customer reached');
-    return;
-  }
-  const { token, row } = await mintBuyerToken(db, {
-    purpose: 'portal',
+  await emailLink(ctx, PORTAL_LINK, {
     customerId,
-    ttlMs: PORTAL_LINK_TTL_MS,
-    now,
+    render: (url) => renderPortalSignInEmail(merchantName(ctx), url),
   });
-  const mail = renderPortalSignInEmail(merchantName(ctx), `${ctx.publicUrl}/portal/sign-in?token=${token}`);
-  try {
-    await ctx.ports.mail.send({ to: customer.email, ...mail });
-  } catch (err) {
-    await deleteBuyerToken(db, row.id);
-    throw err;
-  }
 }
 
 export async function portalLinkState(ctx: AppContext, token: string): Promise<BuyerTokenState | 'unknown'> {
-  const row = await findBuyerToken(ctx.db.kysely, 'portal', token);
-  return row ? buyerTokenState(row, ctx.clock.now()) : 'unknown';
+  return emailedLinkState(ctx, PORTAL_LINK, token);
 }
 
 /** Uses the emailed link once and signs the browser in; null when it is unknown, used or expired. */
 export async function signInWithPortalLink(ctx: AppContext, token: string): Promise<string | null> {
-  const row = await findBuyerToken(ctx.db.kysely, 'portal', token);
-  if (!row || !(await consumeBuyerToken(ctx.db.kysely, row.id, ctx.clock.now()))) return null;
-  return startPortalSession(ctx, { customerId: row.customer_id });
+  const used = await useEmailedLink(ctx, PORTAL_LINK, token);
+  return used && startPortalSession(ctx, { customerId: used.customerId });
 }
 
 /** "Sign in with Discord": the authorize URL (scope `identify`) and the nonce the browser keeps. */

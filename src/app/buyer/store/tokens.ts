@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Executor } from '../../adapters/store/db.js';
-import type { BuyerTokensTable } from '../../adapters/store/schema.js';
-import { newId } from '../../core/ids.js';
+import type { Executor } from '../../../adapters/store/db.js';
+import type { BuyerTokensTable } from '../../../adapters/store/schema.js';
+import { newId } from '../../../core/ids.js';
 
 /**
  * Single-use links that act for a buyer (decision 0007): 32 random bytes in the link, only their
