@@ -4,6 +4,7 @@ import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { reconcileServer } from './reconcile.js';
 import { reconcileServerJob } from './jobs.js';
+import { serversIn } from './store/servers.js';
 
 /**
  * Fans out one job per server (deduplicated per server, so a slow server never piles up runs): a
@@ -11,11 +12,7 @@ import { reconcileServerJob } from './jobs.js';
  */
 export async function queueReconcileAll(ctx: AppContext): Promise<number> {
   if (!ctx.ports.discord) return 0;
-  const servers = await ctx.db.kysely
-    .selectFrom('servers')
-    .select('id')
-    .where('status', 'in', ['active', 'paused'])
-    .execute();
+  const servers = await serversIn(ctx.db.kysely, ['active', 'paused']);
   await inTransaction(ctx, async (tx) => {
     for (const s of servers)
       await tx.enqueue(reconcileServerJob, { serverId: s.id }, { dedupeKey: `reconcile:${s.id}` });
