@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../src/main/sandbox.js';
 import { enqueue } from '../../src/adapters/store/queue.js';
-import { DISCORD_DM_JOB } from '../../src/app/buyer/dm.js';
+import { directMessageJob } from '../../src/app/buyer/jobs.js';
 import { STRIPE_EVENT_TYPES } from '../../src/app/billing/process.js';
 import { webhookEventTypes } from '../../src/app/webhooks/events.js';
 import { WEBHOOK_EVENT_TYPES } from '../../web/src/pages/WebhooksEvents.js';
@@ -191,13 +191,13 @@ it('the dashboard offers the same webhook event types as the API', () => {
     // Discord fails while the DM is tried once: the job dies with Discord's error.
     sandbox.discord.faults.next({ match: { pathIncludes: '/users/@me/channels' }, status: 500, count: 20 });
     await enqueue(ctx.db.kysely, ctx.db.dialect, {
-      kind: DISCORD_DM_JOB,
+      kind: directMessageJob.kind,
       payload: { userId: alice, body: { content: 'Your access is ready.' }, cause: 'test:jobs-page' },
       maxAttempts: 1,
     });
     ctx.nudge();
     await page.goto(`${base()}/jobs`);
-    const job = page.getByTestId('job').filter({ hasText: DISCORD_DM_JOB });
+    const job = page.getByTestId('job').filter({ hasText: directMessageJob.kind });
     await expect
       .poll(
         async () => {
