@@ -61,10 +61,7 @@ export default tseslint.config(
     files: [
       'src/adapters/discord/classify.ts',
       'src/adapters/store/migrations/001_initial.ts',
-      'src/app/access/member-sync.ts',
-      'src/app/access/reconcile.ts',
       'src/app/billing/lifecycle.ts',
-      'src/app/grants/grants.ts',
       'src/http/errors.ts',
       'src/http/routes/admins.ts',
       'src/http/routes/entitlements.ts',

@@ -1,14 +1,21 @@
 import { GatewayDispatchEvents, type GatewayDispatchPayload } from 'discord-api-types/v10';
 import { planMemberSync } from '../../core/desired-roles.js';
 import { FailureError } from '../../core/failure.js';
-import type { Executor } from '../../adapters/store/db.js';
 import { RetryLater } from '../../core/jobs.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
-import { enqueueObservedSync, type MemberSyncPayload } from '../grants/grants.js';
-import { loadGrants } from './member-sync-data.js';
-import { enforcedRoleIdsOf, pausedByBreaker } from './reconcile-data.js';
+import { enqueueObservedSync } from '../grants/grants.js';
+import { loadMemberGrants } from './store/grants.js';
+import { refreshQueuedObservation } from './store/jobs.js';
+import {
+  enforcedRoleIdsOf,
+  loadServer,
+  managedRoleIdsOf,
+  pauseServer,
+  serverOfGuild,
+} from './store/servers.js';
+import { pausedByBreaker } from './breaker.js';
 import { healServer } from './heal.js';
-import { loadServer, managedRoleIdsOf, pauseServer, refreshServer, serverHealth } from './servers.js';
+import { refreshServer, serverHealth } from './servers.js';
 
 /**
  * What the gateway listener does with each dispatch (docs/decisions/0018-gateway-listener.md).
@@ -36,44 +43,6 @@ interface KnownServer {
   bot_user_id: string | null;
 }
 
-async function serverOfGuild(db: Executor, guildId: string): Promise<KnownServer | undefined> {
-  return db
-    .selectFrom('servers')
-    .select(['id', 'status', 'bot_user_id'])
-    .where('guild_id', '=', guildId)
-    .where('status', '!=', 'removed')
-    .executeTakeFirst();
-}
-
-/**
- * The member is as the grants want, but a sync queued earlier may hold an older observation (an
- * event our own sync caused halfway, e.g. one role of two added): it gets this newer one, so it
- * runs without calls instead of repeating what is already done.
- */
-async function refreshQueuedObservation(
-  db: Executor,
-  serverId: string,
-  userId: string,
-  roleIds: readonly string[],
-): Promise<boolean> {
-  const queued = await db
-    .selectFrom('jobs')
-    .select(['id', 'payload'])
-    .where('dedupe_key', '=', `sync:${serverId}:${userId}`)
-    .where('status', '=', 'queued')
-    .executeTakeFirst();
-  if (!queued) return false;
-  const payload = JSON.parse(queued.payload) as MemberSyncPayload;
-  if (!payload.observedRoles) return false;
-  await db
-    .updateTable('jobs')
-    .set({ payload: JSON.stringify({ ...payload, observedRoles: [...roleIds] }) })
-    .where('id', '=', queued.id)
-    .where('status', '=', 'queued')
-    .execute();
-  return true;
-}
-
 /**
  * A member joined or their roles changed: plan locally against the roles the event shows (the same
  * pure plan member sync uses) and queue a member sync, planned against those roles (no read), only
@@ -88,7 +57,7 @@ export async function onMemberChanged(
 ): Promise<GatewayReaction> {
   const db = ctx.db.kysely;
   const managed = await managedRoleIdsOf(db, server.id);
-  const grants = await loadGrants(ctx, server.id, userId);
+  const grants = await loadMemberGrants(db, server.id, userId);
   if (grants.length === 0 && !roleIds.some((r) => managed.has(r))) return 'ignored';
   const plan = planMemberSync({
     grants,

@@ -6,6 +6,7 @@ import type { PeriodicTask } from '../../core/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { reconcileServer } from './reconcile.js';
+import { serversIn } from './store/servers.js';
 import {
   ACCESS_ENDING_JOB,
   PAYMENT_FAILED_JOB,
@@ -28,11 +29,7 @@ const serverPayload = z.object({ serverId: z.string() });
  */
 export async function queueReconcileAll(ctx: AppContext): Promise<number> {
   if (!ctx.ports.discord) return 0;
-  const servers = await ctx.db.kysely
-    .selectFrom('servers')
-    .select('id')
-    .where('status', 'in', ['active', 'paused'])
-    .execute();
+  const servers = await serversIn(ctx.db.kysely, ['active', 'paused']);
   await inTransaction(ctx, async (tx) => {
     for (const s of servers)
       await tx.enqueue({

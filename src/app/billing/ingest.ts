@@ -5,7 +5,8 @@ import { AppError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../../adapters/store/queue.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
-import type { StripeEventEnvelope } from '../../core/ports/stripe.js';
+import type { StripeEventEnvelope, StripePort } from '../../core/ports/stripe.js';
+import { reloadWebhookSecrets, storedWebhookSecrets } from '../setup/settings.js';
 import { storableText } from '../../core/storable-text.js';
 
 /** The job that applies one stored Stripe event. */
@@ -54,7 +55,7 @@ export async function ingestStripeWebhook(
   if (!stripe) throw new AppError('service_unavailable', 'Stripe is not configured on this instance');
   let event: StripeEventEnvelope;
   try {
-    event = stripe.verifyWebhook(rawBody, signature);
+    event = await verifyWithStoredSecrets(ctx, stripe, rawBody, signature);
   } catch (err) {
     ctx.metrics.failures.inc({ owner: 'customer', code: 'stripe_bad_signature' });
     throw new AppError(
@@ -65,6 +66,23 @@ export async function ingestStripeWebhook(
   const payload = rawBody.toString('utf8');
   const stored = await groupCommitter(ctx).store(event, payload);
   return { id: event.id, duplicate: !stored };
+}
+
+/** Verifies with STRIPE_WEBHOOK_SECRET or the secret of the endpoint Rolegate created (setup). */
+async function verifyWithStoredSecrets(
+  ctx: AppContext,
+  stripe: StripePort,
+  rawBody: Buffer,
+  signature: string | undefined,
+): Promise<StripeEventEnvelope> {
+  try {
+    return stripe.verifyWebhook(rawBody, signature, await storedWebhookSecrets(ctx));
+  } catch (err) {
+    // Another instance may have created the endpoint since this one read the secrets.
+    const fresh = await reloadWebhookSecrets(ctx);
+    if (fresh === null) throw err;
+    return stripe.verifyWebhook(rawBody, signature, fresh);
+  }
 }
 
 interface PendingStore {

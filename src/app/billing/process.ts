@@ -11,6 +11,32 @@ const storedEvent = z.object({
   data: z.object({ object: z.object({ id: z.string().optional() }).passthrough() }),
 });
 
+/**
+ * The event types Rolegate acts on, for the webhook endpoint it creates at Stripe (setup
+ * checklist): every one has a target below (a test checks it), and nothing else is asked for.
+ */
+export const STRIPE_EVENT_TYPES = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'invoice.payment_failed',
+  'charge.refunded',
+  'charge.refund.updated',
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+] as const;
+
 /** Which re-read an event type triggers; types not listed are stored and acknowledged only. */
 export type StripeTarget = 'session' | 'subscription' | 'invoice' | 'charge' | 'dispute' | 'none';
 

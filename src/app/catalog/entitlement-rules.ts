@@ -4,6 +4,7 @@ import type { Executor } from '../../adapters/store/db.js';
 import { AppError } from '../../core/errors.js';
 import { roleProblem, type BotStanding, type RoleInfo } from '../../core/role-grantability.js';
 import type { EntitlementFields, priceIntervals } from './entitlement-fields.js';
+import { rolesOfServer } from './store.js';
 
 /** The rules an entitlement must satisfy before it is saved: consistent fields, grantable roles. */
 
@@ -63,7 +64,7 @@ export function checkConsistency(f: EntitlementFields): void {
  */
 export async function checkRolesGrantable(db: Executor, server: Selectable<ServersTable>, roleIds: string[]) {
   if (roleIds.length === 0) return;
-  const stored = await db.selectFrom('server_roles').selectAll().where('server_id', '=', server.id).execute();
+  const stored = await rolesOfServer(db, server.id);
   const roles: RoleInfo[] = stored.map((r) => ({
     id: r.role_id,
     name: r.name,

@@ -1,5 +1,3 @@
-import type { Selectable } from 'kysely';
-import type { EntitlementsTable, PricesTable, ServersTable } from '../../adapters/store/schema.js';
 import type { Executor } from '../../adapters/store/db.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -7,9 +5,22 @@ import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import { enqueueMemberSync } from '../grants/grants.js';
 import { checkConsistency, checkRolesGrantable } from './entitlement-rules.js';
 import { enqueueRolesChannelPublish } from '../buyer/roles-channel.js';
+import {
+  activePricesOf,
+  deactivatePrices,
+  entitlementById,
+  entitlementsPage,
+  insertEntitlement,
+  insertPrice,
+  liveHoldersOf,
+  serverById,
+  updateEntitlementRow,
+  type EntitlementRow,
+  type PriceRow,
+  type ServerRow,
+} from './store.js';
 
-export type EntitlementRow = Selectable<EntitlementsTable>;
-export type PriceRow = Selectable<PricesTable>;
+export type { EntitlementRow, PriceRow };
 
 import type {
   CreateEntitlementInput,
@@ -92,8 +103,8 @@ export function entitlementView(e: EntitlementRow, prices: PriceRow[]) {
 }
 export type EntitlementView = ReturnType<typeof entitlementView>;
 
-async function loadServer(db: Executor, serverId: string): Promise<Selectable<ServersTable>> {
-  const server = await db.selectFrom('servers').selectAll().where('id', '=', serverId).executeTakeFirst();
+async function loadServer(db: Executor, serverId: string): Promise<ServerRow> {
+  const server = await serverById(db, serverId);
   if (!server) throw notFound('server', serverId);
   return server;
 }
@@ -111,13 +122,7 @@ const rowKeyOf = (p: PriceRow) => `${priceKey(p)}:${p.interval_count ?? ''}`;
 async function activePrices(db: Executor, entitlementIds: string[]): Promise<Map<string, PriceRow[]>> {
   const out = new Map<string, PriceRow[]>();
   if (entitlementIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('prices')
-    .selectAll()
-    .where('entitlement_id', 'in', entitlementIds)
-    .where('active', '=', 1)
-    .orderBy('id')
-    .execute();
+  const rows = await activePricesOf(db, entitlementIds);
   for (const p of rows) out.set(p.entitlement_id, [...(out.get(p.entitlement_id) ?? []), p]);
   return out;
 }
@@ -131,27 +136,23 @@ async function syncPrices(db: Executor, entitlementId: string, wanted: PriceInpu
   const wantedKeys = new Set(wanted.map(priceKeyOf));
   const currentKeys = new Set(current.map(rowKeyOf));
   const dropped = current.filter((p) => !wantedKeys.has(rowKeyOf(p))).map((p) => p.id);
-  if (dropped.length > 0)
-    await db.updateTable('prices').set({ active: 0 }).where('id', 'in', dropped).execute();
+  if (dropped.length > 0) await deactivatePrices(db, dropped);
   for (const p of wanted) {
     if (currentKeys.has(priceKeyOf(p))) continue;
     const recurring = p.kind === 'recurring';
-    await db
-      .insertInto('prices')
-      .values({
-        id: newId('price', now),
-        entitlement_id: entitlementId,
-        kind: p.kind,
-        amount: p.amount,
-        currency: p.currency,
-        interval: recurring ? (p.interval ?? null) : null,
-        interval_count: recurring ? (p.interval_count ?? 1) : null,
-        stripe_product_id: null,
-        stripe_price_id: null,
-        active: 1,
-        created_at: now,
-      })
-      .execute();
+    await insertPrice(db, {
+      id: newId('price', now),
+      entitlement_id: entitlementId,
+      kind: p.kind,
+      amount: p.amount,
+      currency: p.currency,
+      interval: recurring ? (p.interval ?? null) : null,
+      interval_count: recurring ? (p.interval_count ?? 1) : null,
+      stripe_product_id: null,
+      stripe_price_id: null,
+      active: 1,
+      created_at: now,
+    });
   }
 }
 
@@ -218,17 +219,14 @@ export async function createEntitlement(
     ]);
     const now = ctx.clock.now();
     const id = newId('entitlement', now);
-    await tx.db
-      .insertInto('entitlements')
-      .values({
-        id,
-        server_id: server.id,
-        ...columnsOf(input),
-        archived_at: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    await insertEntitlement(tx.db, {
+      id,
+      server_id: server.id,
+      ...columnsOf(input),
+      archived_at: null,
+      created_at: now,
+      updated_at: now,
+    });
     await syncPrices(tx.db, id, input.prices, now);
     await enqueueRolesChannelPublish(tx, server.id);
     return loadView(tx.db, id);
@@ -236,7 +234,7 @@ export async function createEntitlement(
 }
 
 async function loadRow(db: Executor, id: string): Promise<EntitlementRow> {
-  const e = await db.selectFrom('entitlements').selectAll().where('id', '=', id).executeTakeFirst();
+  const e = await entitlementById(db, id);
   if (!e) throw notFound('entitlement', id);
   return e;
 }
@@ -259,15 +257,7 @@ export async function listEntitlements(
     limit: number;
   },
 ): Promise<{ rows: EntitlementRow[]; view: (e: EntitlementRow) => EntitlementView }> {
-  let q = ctx.db.kysely
-    .selectFrom('entitlements')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1);
-  if (filter.serverId) q = q.where('server_id', '=', filter.serverId);
-  if (filter.archived !== undefined) q = q.where('archived_at', filter.archived ? 'is not' : 'is', null);
-  if (filter.afterId) q = q.where('id', '<', filter.afterId);
-  const rows = await q.execute();
+  const rows = await entitlementsPage(ctx.db.kysely, filter);
   const prices = await activePrices(
     ctx.db.kysely,
     rows.map((r) => r.id),
@@ -281,17 +271,7 @@ export async function listEntitlements(
  */
 async function resyncHolders(ctx: AppContext, tx: Tx, entitlementId: string, cause: string): Promise<number> {
   const now = ctx.clock.now();
-  const holders = await tx.db
-    .selectFrom('grants')
-    .innerJoin('customers', 'customers.id', 'grants.customer_id')
-    .select(['grants.server_id as serverId', 'customers.discord_user_id as userId'])
-    .distinct()
-    .where('grants.entitlement_id', '=', entitlementId)
-    .where('grants.active', '=', 1)
-    .where('grants.status', '!=', 'revoked')
-    .where('customers.discord_user_id', 'is not', null)
-    .where((eb) => eb.or([eb('grants.ends_at', 'is', null), eb('grants.ends_at', '>', now)]))
-    .execute();
+  const holders = await liveHoldersOf(tx.db, entitlementId, now);
   for (const h of holders) if (h.userId) await enqueueMemberSync(tx, h.serverId, h.userId, cause);
   return holders.length;
 }
@@ -317,11 +297,7 @@ export async function updateEntitlement(
       added.push(after.fallback_role_id);
     if (added.length > 0) await checkRolesGrantable(tx.db, await loadServer(tx.db, row.server_id), added);
     const now = ctx.clock.now();
-    await tx.db
-      .updateTable('entitlements')
-      .set({ ...columnsOf(after), updated_at: now })
-      .where('id', '=', id)
-      .execute();
+    await updateEntitlementRow(tx.db, id, { ...columnsOf(after), updated_at: now });
     if (patch.prices) await syncPrices(tx.db, id, after.prices, now);
     await enqueueRolesChannelPublish(tx, row.server_id);
     const rolesChanged =
@@ -341,11 +317,7 @@ export async function archiveEntitlement(ctx: AppContext, id: string): Promise<E
     const row = await loadRow(tx.db, id);
     if (row.archived_at === null) {
       const now = ctx.clock.now();
-      await tx.db
-        .updateTable('entitlements')
-        .set({ archived_at: now, updated_at: now })
-        .where('id', '=', id)
-        .execute();
+      await updateEntitlementRow(tx.db, id, { archived_at: now, updated_at: now });
       await enqueueRolesChannelPublish(tx, row.server_id);
     }
     return loadView(tx.db, id);

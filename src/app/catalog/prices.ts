@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import type { Selectable } from 'kysely';
-import type { Executor } from '../../adapters/store/db.js';
-import type { PricesTable } from '../../adapters/store/schema.js';
 import { AppError, notFound } from '../../core/errors.js';
 import type { AppContext } from '../shared/context.js';
 import { requireStripe } from '../shared/services.js';
 import type { StripePort } from '../../core/ports/stripe.js';
+import {
+  claimStripeCatalog,
+  entitlementById,
+  priceById,
+  releaseStripeCatalog,
+  setStripeTwin,
+  stripeProductOfEntitlement,
+  type PriceRow,
+} from './store.js';
 
-export type PriceRow = Selectable<PricesTable>;
+export { priceByStripeId } from './store.js';
+export type { PriceRow };
 
 /**
  * How a price is sold through Checkout. Recurring prices are subscriptions (any interval); one-time
@@ -33,33 +40,15 @@ const WAIT_POLL_MS = 50;
  */
 async function claimCatalog(ctx: AppContext, entitlementId: string, holder: string): Promise<boolean> {
   const now = ctx.clock.now();
-  const r = await ctx.db.kysely
-    .insertInto('stripe_catalog_claims')
-    .values({ entitlement_id: entitlementId, holder, claimed_until: now + CLAIM_MS })
-    .onConflict((oc) =>
-      oc
-        .column('entitlement_id')
-        .doUpdateSet({ holder, claimed_until: now + CLAIM_MS })
-        .where('stripe_catalog_claims.claimed_until', '<', now),
-    )
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+  return claimStripeCatalog(ctx.db.kysely, entitlementId, holder, now, now + CLAIM_MS);
 }
 
 async function releaseCatalog(ctx: AppContext, entitlementId: string, holder: string): Promise<void> {
-  await ctx.db.kysely
-    .deleteFrom('stripe_catalog_claims')
-    .where('entitlement_id', '=', entitlementId)
-    .where('holder', '=', holder)
-    .execute();
+  await releaseStripeCatalog(ctx.db.kysely, entitlementId, holder);
 }
 
 async function loadPrice(ctx: AppContext, priceId: string): Promise<PriceRow> {
-  const price = await ctx.db.kysely
-    .selectFrom('prices')
-    .selectAll()
-    .where('id', '=', priceId)
-    .executeTakeFirst();
+  const price = await priceById(ctx.db.kysely, priceId);
   if (!price) throw notFound('price', priceId);
   return price;
 }
@@ -69,19 +58,10 @@ async function createStripeCatalog(ctx: AppContext, stripe: StripePort, priceId:
   // Re-read under the claim: the previous holder may have finished just before we claimed.
   const price = await loadPrice(ctx, priceId);
   if (price.stripe_price_id) return price.stripe_price_id;
-  const entitlement = await ctx.db.kysely
-    .selectFrom('entitlements')
-    .select(['id', 'name'])
-    .where('id', '=', price.entitlement_id)
-    .executeTakeFirstOrThrow();
-  const sibling = await ctx.db.kysely
-    .selectFrom('prices')
-    .select('stripe_product_id')
-    .where('entitlement_id', '=', entitlement.id)
-    .where('stripe_product_id', 'is not', null)
-    .executeTakeFirst();
+  const entitlement = await entitlementById(ctx.db.kysely, price.entitlement_id);
+  if (!entitlement) throw notFound('entitlement', price.entitlement_id);
   const productId =
-    sibling?.stripe_product_id ??
+    (await stripeProductOfEntitlement(ctx.db.kysely, entitlement.id)) ??
     (await stripe.createProduct(
       { name: entitlement.name, metadata: { entitlement_id: entitlement.id } },
       `product:${entitlement.id}`,
@@ -103,12 +83,7 @@ async function createStripeCatalog(ctx: AppContext, stripe: StripePort, priceId:
     },
     `price:${price.id}`,
   );
-  await ctx.db.kysely
-    .updateTable('prices')
-    .set({ stripe_product_id: productId, stripe_price_id: stripePriceId })
-    .where('id', '=', price.id)
-    .where('stripe_price_id', 'is', null)
-    .execute();
+  await setStripeTwin(ctx.db.kysely, price.id, { productId, priceId: stripePriceId }, true);
   return (await loadPrice(ctx, priceId)).stripe_price_id ?? stripePriceId;
 }
 
@@ -149,11 +124,7 @@ export async function ensureStripePrice(ctx: AppContext, priceId: string): Promi
  * the two agree on one-time vs recurring, amount and currency.
  */
 export async function linkStripePrice(ctx: AppContext, priceId: string, stripePriceId: string) {
-  const price = await ctx.db.kysely
-    .selectFrom('prices')
-    .selectAll()
-    .where('id', '=', priceId)
-    .executeTakeFirst();
+  const price = await priceById(ctx.db.kysely, priceId);
   if (!price) throw notFound('price', priceId);
   const remote = await requireStripe(ctx).retrievePrice(stripePriceId);
   const problems: string[] = [];
@@ -168,20 +139,5 @@ export async function linkStripePrice(ctx: AppContext, priceId: string, stripePr
     problems.push(`currencies differ (${remote.currency} vs ${price.currency})`);
   if (problems.length)
     throw new AppError('unprocessable', `cannot link ${stripePriceId}: ${problems.join('; ')}`);
-  await ctx.db.kysely
-    .updateTable('prices')
-    .set({ stripe_price_id: remote.id, stripe_product_id: remote.productId })
-    .where('id', '=', price.id)
-    .execute();
-}
-
-/** The Rolegate price (and so the entitlement) a Stripe Price id sells; null when not ours. */
-export async function priceByStripeId(db: Executor, stripePriceId: string) {
-  return (
-    (await db
-      .selectFrom('prices')
-      .selectAll()
-      .where('stripe_price_id', '=', stripePriceId)
-      .executeTakeFirst()) ?? null
-  );
+  await setStripeTwin(ctx.db.kysely, price.id, { productId: remote.productId, priceId: remote.id }, false);
 }

@@ -7,6 +7,7 @@ import { findOrCreateCustomer, loadCustomer, type CustomerRow } from './customer
 import { applyGrantEvent, createGrant, enqueueMemberSync, grantView, type GrantRow } from './grants.js';
 import { planRevokeBilling, type RevokeBilling } from '../../core/revoke-billing.js';
 import { queueRevokeBilling, writeBillingLog } from '../billing/revoke.js';
+import { entitlementForManualGrant, grantById, grantsPage, syncLogOfGrant } from './store.js';
 
 /**
  * What a person can do to grants through the API: manual and comp grants, revoke, extend, retry
@@ -29,7 +30,7 @@ function invalid(path: string, message: string): AppError {
 }
 
 async function loadGrant(tx: Tx, id: string): Promise<GrantRow> {
-  const g = await tx.db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+  const g = await grantById(tx.db, id);
   if (!g) throw notFound('grant', id);
   return g;
 }
@@ -66,12 +67,7 @@ export async function createManualGrant(
   if (input.endsAt !== undefined && input.endsAt <= now) throw invalid('ends_at', 'must be in the future');
 
   return inTransaction(ctx, async (tx) => {
-    const entitlement = await tx.db
-      .selectFrom('entitlements')
-      .innerJoin('servers', 'servers.id', 'entitlements.server_id')
-      .select(['entitlements.id', 'entitlements.archived_at', 'servers.status as serverStatus'])
-      .where('entitlements.id', '=', input.entitlementId)
-      .executeTakeFirst();
+    const entitlement = await entitlementForManualGrant(tx.db, input.entitlementId);
     if (!entitlement) throw notFound('entitlement', input.entitlementId);
     if (entitlement.archived_at !== null)
       throw new AppError(
@@ -237,30 +233,14 @@ export interface GrantFilter {
 
 /** Newest first; `limit + 1` rows so the caller can tell whether another page exists. */
 export async function listGrants(ctx: AppContext, f: GrantFilter): Promise<GrantRow[]> {
-  let q = ctx.db.kysely
-    .selectFrom('grants')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(f.limit + 1);
-  if (f.status) q = q.where('status', '=', f.status);
-  if (f.entitlementId) q = q.where('entitlement_id', '=', f.entitlementId);
-  if (f.customerId) q = q.where('customer_id', '=', f.customerId);
-  if (f.serverId) q = q.where('server_id', '=', f.serverId);
-  if (f.afterId) q = q.where('id', '<', f.afterId);
-  return q.execute();
+  return grantsPage(ctx.db.kysely, f);
 }
 
 /** A grant with what member sync did (or failed to do) for it, newest first. */
 export async function getGrantWithSyncLog(ctx: AppContext, id: string) {
-  const g = await ctx.db.kysely.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+  const g = await grantById(ctx.db.kysely, id);
   if (!g) throw notFound('grant', id);
-  const log = await ctx.db.kysely
-    .selectFrom('sync_log')
-    .selectAll()
-    .where('grant_id', '=', id)
-    .orderBy('id', 'desc')
-    .limit(GRANT_SYNC_LOG_SHOWN)
-    .execute();
+  const log = await syncLogOfGrant(ctx.db.kysely, id, GRANT_SYNC_LOG_SHOWN);
   return {
     ...grantDetailView(g),
     sync_log: log.map((l) => ({

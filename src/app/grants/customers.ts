@@ -1,12 +1,20 @@
-import type { Selectable } from 'kysely';
-import type { CustomersTable } from '../../adapters/store/schema.js';
 import type { Executor } from '../../adapters/store/db.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { AppContext } from '../shared/context.js';
-import { grantView, type GrantRow } from './grants.js';
+import { grantView } from './grants.js';
+import {
+  customerByDiscordUser,
+  customerByEmail,
+  customerById,
+  customersPage,
+  insertCustomerRow,
+  newestGrantsOfCustomer,
+  setCustomerDiscordUser,
+  type CustomerRow,
+} from './store.js';
 
-export type CustomerRow = Selectable<CustomersTable>;
+export type { CustomerRow };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -37,12 +45,7 @@ export interface NewCustomer {
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 async function findByEmail(db: Executor, email: string) {
-  return db
-    .selectFrom('customers')
-    .selectAll()
-    .where('email', '=', normalizeEmail(email))
-    .orderBy('id')
-    .executeTakeFirst();
+  return customerByEmail(db, normalizeEmail(email));
 }
 
 /** Inserts a customer inside the caller's transaction. */
@@ -56,7 +59,7 @@ export async function insertCustomer(db: Executor, now: number, input: NewCustom
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto('customers').values(row).execute();
+  await insertCustomerRow(db, row);
   return row;
 }
 
@@ -90,12 +93,7 @@ export async function findOrCreateCustomer(
   who: { email?: string | undefined; discordUserId?: string | undefined },
 ): Promise<CustomerRow> {
   if (who.discordUserId) {
-    const byDiscord = await db
-      .selectFrom('customers')
-      .selectAll()
-      .where('discord_user_id', '=', who.discordUserId)
-      .orderBy('id')
-      .executeTakeFirst();
+    const byDiscord = await customerByDiscordUser(db, who.discordUserId);
     if (byDiscord) return byDiscord;
   }
   if (who.email) {
@@ -108,11 +106,7 @@ export async function findOrCreateCustomer(
           { customer_id: byEmail.id },
         );
       if (who.discordUserId && !byEmail.discord_user_id) {
-        await db
-          .updateTable('customers')
-          .set({ discord_user_id: who.discordUserId, updated_at: now })
-          .where('id', '=', byEmail.id)
-          .execute();
+        await setCustomerDiscordUser(db, byEmail.id, who.discordUserId, now);
         return { ...byEmail, discord_user_id: who.discordUserId, updated_at: now };
       }
       return byEmail;
@@ -122,7 +116,7 @@ export async function findOrCreateCustomer(
 }
 
 export async function loadCustomer(db: Executor, id: string): Promise<CustomerRow> {
-  const c = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+  const c = await customerById(db, id);
   if (!c) throw notFound('customer', id);
   return c;
 }
@@ -130,13 +124,7 @@ export async function loadCustomer(db: Executor, id: string): Promise<CustomerRo
 /** A customer with their newest grants. */
 export async function getCustomerWithGrants(ctx: AppContext, id: string) {
   const customer = await loadCustomer(ctx.db.kysely, id);
-  const grants: GrantRow[] = await ctx.db.kysely
-    .selectFrom('grants')
-    .selectAll()
-    .where('customer_id', '=', id)
-    .orderBy('id', 'desc')
-    .limit(CUSTOMER_GRANTS_SHOWN)
-    .execute();
+  const grants = await newestGrantsOfCustomer(ctx.db.kysely, id, CUSTOMER_GRANTS_SHOWN);
   return { ...customerView(customer), grants: grants.map(grantView) };
 }
 
@@ -149,13 +137,8 @@ export async function listCustomers(
     limit: number;
   },
 ): Promise<CustomerRow[]> {
-  let q = ctx.db.kysely
-    .selectFrom('customers')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1);
-  if (filter.email) q = q.where('email', '=', normalizeEmail(filter.email));
-  if (filter.discordUserId) q = q.where('discord_user_id', '=', filter.discordUserId);
-  if (filter.afterId) q = q.where('id', '<', filter.afterId);
-  return q.execute();
+  return customersPage(ctx.db.kysely, {
+    ...filter,
+    email: filter.email ? normalizeEmail(filter.email) : undefined,
+  });
 }

@@ -3,6 +3,7 @@ import { isLive } from '../../core/desired-roles.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { applyGrantEvent } from './grants.js';
+import { endedGrantIds, grantById } from './store.js';
 
 const payloadSchema = z.object({ grantId: z.string() });
 
@@ -10,7 +11,7 @@ const payloadSchema = z.object({ grantId: z.string() });
 export async function expireGrant(ctx: AppContext, payload: unknown): Promise<void> {
   const { grantId } = payloadSchema.parse(payload);
   await inTransaction(ctx, async (tx) => {
-    const g = await tx.db.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirst();
+    const g = await grantById(tx.db, grantId);
     if (!g || g.status === 'revoked' || g.ends_at === null) return;
     const now = ctx.clock.now();
     if (isLive({ active: g.active === 1, startsAt: g.starts_at, endsAt: g.ends_at }, now)) return;
@@ -22,14 +23,7 @@ export async function expireGrant(ctx: AppContext, payload: unknown): Promise<vo
 /** Safety net for lost expiry jobs: revokes every grant whose end passed. */
 export async function sweepExpiredGrants(ctx: AppContext, limit = 500): Promise<number> {
   const now = ctx.clock.now();
-  const due = await ctx.db.kysely
-    .selectFrom('grants')
-    .select('id')
-    .where('status', '!=', 'revoked')
-    .where('ends_at', 'is not', null)
-    .where('ends_at', '<=', now)
-    .limit(limit)
-    .execute();
-  for (const { id } of due) await expireGrant(ctx, { grantId: id });
+  const due = await endedGrantIds(ctx.db.kysely, now, limit);
+  for (const id of due) await expireGrant(ctx, { grantId: id });
   return due.length;
 }

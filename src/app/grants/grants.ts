@@ -1,5 +1,3 @@
-import type { Selectable } from 'kysely';
-import type { GrantsTable } from '../../adapters/store/schema.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { transition, type GrantEvent, type GrantStatus } from '../../core/grant-state.js';
 import type { RevokeBilling, RevokeBillingStatus } from '../../core/revoke-billing.js';
@@ -7,8 +5,16 @@ import type { FailureOwner } from '../../core/failure.js';
 import { newClaimCode, newId } from '../../core/ids.js';
 import type { AppContext, Tx } from '../shared/context.js';
 import { emitWebhookEvent } from '../webhooks/events.js';
+import {
+  customerById,
+  entitlementTerms,
+  grantById,
+  insertGrant,
+  updateGrantIfUnchanged,
+  type GrantRow,
+} from './store.js';
 
-export type GrantRow = Selectable<GrantsTable>;
+export type { GrantRow };
 export type GrantSource = 'checkout' | 'subscription' | 'payment' | 'manual' | 'comp';
 
 /** The job that brings one member's roles in line with the database. */
@@ -105,11 +111,7 @@ export async function enqueueSyncForGrant(
   grant: Pick<GrantRow, 'server_id' | 'customer_id'>,
   cause: string,
 ) {
-  const customer = await tx.db
-    .selectFrom('customers')
-    .select('discord_user_id')
-    .where('id', '=', grant.customer_id)
-    .executeTakeFirst();
+  const customer = await customerById(tx.db, grant.customer_id);
   if (customer?.discord_user_id)
     await enqueueMemberSync(tx, grant.server_id, customer.discord_user_id, cause);
 }
@@ -145,11 +147,7 @@ export interface CreateGrantInput {
  * payment) is announced by applyGrantEvent when it first confers access, if it ever does.
  */
 export async function createGrant(ctx: AppContext, tx: Tx, input: CreateGrantInput): Promise<GrantRow> {
-  const entitlement = await tx.db
-    .selectFrom('entitlements')
-    .select(['id', 'server_id', 'access_kind', 'access_days'])
-    .where('id', '=', input.entitlementId)
-    .executeTakeFirst();
+  const entitlement = await entitlementTerms(tx.db, input.entitlementId);
   if (!entitlement) throw notFound('entitlement', input.entitlementId);
   const now = ctx.clock.now();
   const startsAt = input.startsAt ?? now;
@@ -195,7 +193,7 @@ export async function createGrant(ctx: AppContext, tx: Tx, input: CreateGrantInp
     revoke_billing_error: null,
     stripe_cancel_at: null,
   };
-  await tx.db.insertInto('grants').values(row).execute();
+  await insertGrant(tx.db, row);
   if (row.active) {
     await emitWebhookEvent(ctx, tx, 'entitlement_grant.created', grantView(row));
     await enqueueSyncForGrant(tx, row, input.cause);
@@ -242,7 +240,7 @@ export async function applyGrantEvent(
   event: GrantEvent,
   options: GrantEventOptions,
 ): Promise<GrantRow> {
-  const grant = await tx.db.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirst();
+  const grant = await grantById(tx.db, grantId);
   if (!grant) throw notFound('grant', grantId);
   const from = grant.status as GrantStatus;
   const next = transition(from, grant.active === 1, event);
@@ -286,15 +284,7 @@ export async function applyGrantEvent(
       break;
   }
   // Optimistic check: a concurrent writer that moved the grant first makes this update miss.
-  const r = await tx.db
-    .updateTable('grants')
-    .set(update)
-    .where('id', '=', grantId)
-    .where('status', '=', grant.status)
-    .where('active', '=', grant.active)
-    .where('updated_at', '=', grant.updated_at)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1)
+  if (!(await updateGrantIfUnchanged(tx.db, grant, update)))
     throw new AppError('conflict', `grant ${grantId} changed concurrently; retry`);
   const after: GrantRow = { ...grant, ...update };
 
@@ -309,11 +299,7 @@ export async function applyGrantEvent(
 
   // A paid grant starting for a buyer we can only reach by email: send the Connect Discord invitation.
   if (event === 'activate' && grant.active === 0 && grant.delivered_at === null) {
-    const customer = await tx.db
-      .selectFrom('customers')
-      .select(['email', 'discord_user_id'])
-      .where('id', '=', grant.customer_id)
-      .executeTakeFirst();
+    const customer = await customerById(tx.db, grant.customer_id);
     if (customer?.email && !customer.discord_user_id) await queueInvitation(tx, grantId, options.cause);
   }
 
@@ -386,7 +372,7 @@ export function grantView(g: GrantRow) {
 }
 
 export async function getGrant(ctx: AppContext, id: string): Promise<GrantRow> {
-  const g = await ctx.db.kysely.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+  const g = await grantById(ctx.db.kysely, id);
   if (!g) throw notFound('grant', id);
   return g;
 }

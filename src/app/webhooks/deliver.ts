@@ -6,6 +6,7 @@ import { storableText } from '../../core/storable-text.js';
 import type { AppContext } from '../shared/context.js';
 import type { WebhookAttemptPayload } from './events.js';
 import { recordAttempt } from './record-attempt.js';
+import { deliveryById, endpointById, updateDeliveryIf } from './store.js';
 import { defaultDeliveryPolicy, type AttemptOutcome, type DeliveryPolicy } from './policy.js';
 /** Re-exported for callers that pick a policy next to `deliverWebhookAttempt`. */
 export { defaultDeliveryPolicy, type DeliveryPolicy } from './policy.js';
@@ -138,35 +139,26 @@ export async function deliverWebhookAttempt(
 ): Promise<void> {
   const payload: WebhookAttemptPayload = payloadSchema.parse(rawPayload);
   const db = ctx.db.kysely;
-  const delivery = await db
-    .selectFrom('webhook_deliveries')
-    .selectAll()
-    .where('id', '=', payload.deliveryId)
-    .executeTakeFirst();
+  const delivery = await deliveryById(db, payload.deliveryId);
   // Deleted with its endpoint, already finished, or this attempt was already recorded (a re-run
   // after a crash between commit and job completion): nothing to do.
   if (!delivery || delivery.status !== 'pending' || delivery.attempts + 1 !== payload.attempt) return;
-  const endpoint = await db
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .where('id', '=', delivery.endpoint_id)
-    .executeTakeFirst();
+  const endpoint = await endpointById(db, delivery.endpoint_id);
   const claim = { id: delivery.id, before: payload.attempt - 1 };
 
   if (!endpoint || endpoint.enabled !== 1) {
     const reason = endpoint?.disabled_reason ?? 'the endpoint was disabled';
-    await db
-      .updateTable('webhook_deliveries')
-      .set({
+    await updateDeliveryIf(
+      db,
+      claim.id,
+      { status: 'pending', attempts: claim.before },
+      {
         status: 'failed',
         next_attempt_at: null,
         last_error: `not sent: ${reason}`,
         updated_at: ctx.clock.now(),
-      })
-      .where('id', '=', claim.id)
-      .where('attempts', '=', claim.before)
-      .where('status', '=', 'pending')
-      .execute();
+      },
+    );
     return;
   }
 

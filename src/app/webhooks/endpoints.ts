@@ -1,10 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Selectable } from 'kysely';
-import type {
-  WebhookAttemptsTable,
-  WebhookDeliveriesTable,
-  WebhookEndpointsTable,
-} from '../../adapters/store/schema.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
@@ -16,12 +10,24 @@ import {
   type WebhookEventType,
 } from './events.js';
 import { assertSafeWebhookUrl, UnsafeUrlError } from './ssrf.js';
+import {
+  attemptsOfDeliveries,
+  deleteEndpointCascade,
+  deliveriesPage,
+  deliveryById,
+  endpointById,
+  endpointsPage,
+  insertEndpoint,
+  updateDeliveryIf,
+  updateEndpointRow,
+  type AttemptRow,
+  type DeliveryRow,
+  type EndpointRow,
+} from './store.js';
 
 /** Merchant webhook endpoints: where events go, with their secret and event filter. */
 
-export type EndpointRow = Selectable<WebhookEndpointsTable>;
-export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
-export type AttemptRow = Selectable<WebhookAttemptsTable>;
+export type { AttemptRow, DeliveryRow, EndpointRow };
 
 /** The type of the event sent by `POST /api/webhook-endpoints/:id/test`. */
 export const TEST_EVENT_TYPE = 'webhook_endpoint.test';
@@ -119,16 +125,12 @@ export async function createEndpoint(ctx: AppContext, input: EndpointInput) {
     created_at: now,
     updated_at: now,
   };
-  await ctx.db.kysely.insertInto('webhook_endpoints').values(row).execute();
+  await insertEndpoint(ctx.db.kysely, row);
   return { ...endpointView(row), secret };
 }
 
 async function endpointRow(ctx: AppContext, id: string): Promise<EndpointRow> {
-  const row = await ctx.db.kysely
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await endpointById(ctx.db.kysely, id);
   if (!row) throw notFound('webhook endpoint', id);
   return row;
 }
@@ -145,13 +147,7 @@ export async function listEndpoints(
   ctx: AppContext,
   page: { afterId?: string | undefined; limit: number },
 ): Promise<EndpointRow[]> {
-  let q = ctx.db.kysely
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(page.limit + 1);
-  if (page.afterId) q = q.where('id', '<', page.afterId);
-  return q.execute();
+  return endpointsPage(ctx.db.kysely, page);
 }
 
 export interface EndpointPatch {
@@ -180,30 +176,20 @@ export async function updateEndpoint(
     update.enabled = 0;
     update.disabled_reason = 'disabled through the API';
   }
-  await ctx.db.kysely.updateTable('webhook_endpoints').set(update).where('id', '=', id).execute();
+  await updateEndpointRow(ctx.db.kysely, id, update);
   return endpointView({ ...current, ...update });
 }
 
 /** Deletes an endpoint with its delivery log; queued attempts find no delivery and do nothing. */
 export async function deleteEndpoint(ctx: AppContext, id: string): Promise<void> {
   await endpointRow(ctx, id);
-  await inTransaction(ctx, async (tx) => {
-    const deliveries = tx.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id);
-    await tx.db.deleteFrom('webhook_attempts').where('delivery_id', 'in', deliveries).execute();
-    await tx.db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
-    await tx.db.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
-  });
+  await inTransaction(ctx, (tx) => deleteEndpointCascade(tx.db, id));
 }
 
 async function attemptsOf(ctx: AppContext, deliveryIds: string[]): Promise<Map<string, AttemptRow[]>> {
   const byDelivery = new Map<string, AttemptRow[]>();
   if (deliveryIds.length === 0) return byDelivery;
-  const rows = await ctx.db.kysely
-    .selectFrom('webhook_attempts')
-    .selectAll()
-    .where('delivery_id', 'in', deliveryIds)
-    .orderBy('attempt')
-    .execute();
+  const rows = await attemptsOfDeliveries(ctx.db.kysely, deliveryIds);
   for (const a of rows) byDelivery.set(a.delivery_id, [...(byDelivery.get(a.delivery_id) ?? []), a]);
   return byDelivery;
 }
@@ -215,15 +201,7 @@ export async function listDeliveries(
   page: { afterId?: string | undefined; limit: number; status?: string | undefined },
 ): Promise<{ rows: DeliveryRow[]; view: (d: DeliveryRow) => DeliveryView }> {
   await endpointRow(ctx, endpointId);
-  let q = ctx.db.kysely
-    .selectFrom('webhook_deliveries')
-    .selectAll()
-    .where('endpoint_id', '=', endpointId)
-    .orderBy('id', 'desc')
-    .limit(page.limit + 1);
-  if (page.afterId) q = q.where('id', '<', page.afterId);
-  if (page.status) q = q.where('status', '=', page.status);
-  const rows = await q.execute();
+  const rows = await deliveriesPage(ctx.db.kysely, endpointId, page);
   const attempts = await attemptsOf(
     ctx,
     rows.map((r) => r.id),
@@ -232,11 +210,7 @@ export async function listDeliveries(
 }
 
 export async function getDelivery(ctx: AppContext, id: string): Promise<DeliveryView> {
-  const d = await ctx.db.kysely
-    .selectFrom('webhook_deliveries')
-    .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const d = await deliveryById(ctx.db.kysely, id);
   if (!d) throw notFound('webhook delivery', id);
   return deliveryView(d, (await attemptsOf(ctx, [id])).get(id) ?? []);
 }
@@ -247,11 +221,7 @@ export async function getDelivery(ctx: AppContext, id: string): Promise<Delivery
  * a series running already.
  */
 export async function resendDelivery(ctx: AppContext, id: string): Promise<DeliveryView> {
-  const d = await ctx.db.kysely
-    .selectFrom('webhook_deliveries')
-    .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const d = await deliveryById(ctx.db.kysely, id);
   if (!d) throw notFound('webhook delivery', id);
   if (d.status === 'pending' && (await hasLiveAttemptJob(ctx.db.kysely, id)))
     throw new AppError(
@@ -266,15 +236,13 @@ export async function resendDelivery(ctx: AppContext, id: string): Promise<Deliv
     );
   const now = ctx.clock.now();
   await inTransaction(ctx, async (tx) => {
-    const r = await tx.db
-      .updateTable('webhook_deliveries')
-      .set({ status: 'pending', next_attempt_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', d.status)
-      .where('attempts', '=', d.attempts)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1)
-      throw new AppError('conflict', `delivery ${id} changed while resending; try again`);
+    const updated = await updateDeliveryIf(
+      tx.db,
+      id,
+      { status: d.status, attempts: d.attempts },
+      { status: 'pending', next_attempt_at: now, updated_at: now },
+    );
+    if (!updated) throw new AppError('conflict', `delivery ${id} changed while resending; try again`);
     await enqueueWebhookAttempt(tx, { deliveryId: id, attempt: d.attempts + 1, step: 0 });
   });
   return getDelivery(ctx, id);

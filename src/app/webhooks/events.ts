@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { Executor } from '../../adapters/store/db.js';
 import { newId } from '../../core/ids.js';
 import type { AppContext, Tx } from '../shared/context.js';
+import { enabledEndpoints, hasLiveAttemptJobRow, insertDelivery } from './store.js';
 
 /** Event types merchants can subscribe to. */
 export const webhookEventTypes = [
@@ -49,16 +49,7 @@ export async function enqueueWebhookAttempt(tx: Tx, payload: WebhookAttemptPaylo
  * one was abandoned (its job died while the database was away) and may be resent.
  */
 export async function hasLiveAttemptJob(db: Executor, deliveryId: string): Promise<boolean> {
-  // The payload is JSON text written by enqueueWebhookAttempt; ids hold `_`, a LIKE wildcard.
-  const pattern = `%"deliveryId":"${deliveryId.replace(/[\\%_]/g, (c) => `\\${c}`)}"%`;
-  const row = await db
-    .selectFrom('jobs')
-    .select('id')
-    .where('kind', '=', WEBHOOK_DELIVER_JOB)
-    .where('status', 'in', ['queued', 'running'])
-    .where(sql<boolean>`payload LIKE ${pattern} ESCAPE '\\'`)
-    .executeTakeFirst();
-  return row !== undefined;
+  return hasLiveAttemptJobRow(db, WEBHOOK_DELIVER_JOB, deliveryId);
 }
 
 /**
@@ -80,9 +71,7 @@ export async function emitToEndpoints(
   data: unknown,
   onlyEndpointId?: string,
 ): Promise<string[]> {
-  let query = tx.db.selectFrom('webhook_endpoints').select(['id', 'event_types']).where('enabled', '=', 1);
-  if (onlyEndpointId !== undefined) query = query.where('id', '=', onlyEndpointId);
-  const endpoints = await query.execute();
+  const endpoints = await enabledEndpoints(tx.db, onlyEndpointId);
   const ids: string[] = [];
   if (endpoints.length === 0) return ids;
   const now = ctx.clock.now();
@@ -91,22 +80,19 @@ export async function emitToEndpoints(
     const types = JSON.parse(endpoint.event_types) as string[];
     if (onlyEndpointId === undefined && types.length > 0 && !types.includes(type)) continue;
     const id = newId('webhookMessage', now);
-    await tx.db
-      .insertInto('webhook_deliveries')
-      .values({
-        id,
-        endpoint_id: endpoint.id,
-        event_type: type,
-        payload,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        last_status_code: null,
-        last_error: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    await insertDelivery(tx.db, {
+      id,
+      endpoint_id: endpoint.id,
+      event_type: type,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      last_status_code: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    });
     await enqueueWebhookAttempt(tx, { deliveryId: id, attempt: 1, step: 0 });
     ids.push(id);
   }

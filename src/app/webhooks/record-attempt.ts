@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../../adapters/store/schema.js';
 import { storableText } from '../../core/storable-text.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { enqueueWebhookAttempt, type WebhookAttemptPayload } from './events.js';
+import { insertAttempt, noteEndpointVerdict, updateDeliveryIf, updateEndpointRow } from './store.js';
 import type { AttemptOutcome, DeliveryPolicy } from './policy.js';
 
 /**
@@ -71,19 +71,7 @@ async function writeAttempt(ctx: AppContext, a: AttemptToRecord, detailsLost: st
   const verdict = verdictOf(outcome);
   return inTransaction(ctx, async (tx) => {
     const now = ctx.clock.now();
-    // failing_since is kept in SQL so concurrent attempts to one endpoint cannot overwrite each other.
-    await tx.db
-      .updateTable('webhook_endpoints')
-      .set({
-        failing_since: verdict === 'succeeded' ? null : sql<number>`COALESCE(failing_since, ${a.startedAt})`,
-      })
-      .where('id', '=', endpoint.id)
-      .execute();
-    const current = await tx.db
-      .selectFrom('webhook_endpoints')
-      .select(['failing_since', 'enabled'])
-      .where('id', '=', endpoint.id)
-      .executeTakeFirstOrThrow();
+    const current = await noteEndpointVerdict(tx.db, endpoint.id, verdict === 'succeeded', a.startedAt);
     const disableReason = disableReasonOf(current, verdict, now, a.policy);
     const retryAfterMs = outcome.kind === 'response' ? outcome.retryAfterMs : null;
     const delay = verdict === 'retry' ? a.retryDelay(payload.step + 1, retryAfterMs) : null;
@@ -98,40 +86,36 @@ async function writeAttempt(ctx: AppContext, a: AttemptToRecord, detailsLost: st
             ERROR_KEEP_BYTES,
           );
 
-    const r = await tx.db
-      .updateTable('webhook_deliveries')
-      .set({
+    const recorded = await updateDeliveryIf(
+      tx.db,
+      delivery.id,
+      { status: 'pending', attempts: payload.attempt - 1 },
+      {
         status,
         attempts: payload.attempt,
         next_attempt_at: retryAt,
         last_status_code: outcome.kind === 'response' ? outcome.statusCode : null,
         last_error: lastError,
         updated_at: now,
-      })
-      .where('id', '=', delivery.id)
-      .where('attempts', '=', payload.attempt - 1)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
+      },
+    );
     // Another run recorded this attempt first: roll back the endpoint change too.
-    if (Number(r.numUpdatedRows) !== 1) throw new StaleAttempt();
-    await tx.db
-      .insertInto('webhook_attempts')
-      .values({
-        delivery_id: delivery.id,
-        attempt: payload.attempt,
-        status_code: outcome.kind === 'response' ? outcome.statusCode : null,
-        duration_ms: outcome.durationMs,
-        response_body: outcome.kind === 'response' && detailsLost === null ? outcome.body : null,
-        error: detailsLost === null ? error : lastError,
-        created_at: a.startedAt,
-      })
-      .execute();
+    if (!recorded) throw new StaleAttempt();
+    await insertAttempt(tx.db, {
+      delivery_id: delivery.id,
+      attempt: payload.attempt,
+      status_code: outcome.kind === 'response' ? outcome.statusCode : null,
+      duration_ms: outcome.durationMs,
+      response_body: outcome.kind === 'response' && detailsLost === null ? outcome.body : null,
+      error: detailsLost === null ? error : lastError,
+      created_at: a.startedAt,
+    });
     if (disableReason !== null)
-      await tx.db
-        .updateTable('webhook_endpoints')
-        .set({ enabled: 0, disabled_reason: disableReason, updated_at: now })
-        .where('id', '=', endpoint.id)
-        .execute();
+      await updateEndpointRow(tx.db, endpoint.id, {
+        enabled: 0,
+        disabled_reason: disableReason,
+        updated_at: now,
+      });
     if (retryAt !== null)
       await enqueueWebhookAttempt(
         tx,
