@@ -1,5 +1,5 @@
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
-import { GRANT_SEND_INVITATION_JOB, type GrantInvitationPayload } from '../grants/commands.js';
+import type { GrantInvitationPayload } from '../grants/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { sendDirectMessage } from './dm.js';
 import { escapeHtml } from '../../core/html.js';
@@ -11,7 +11,6 @@ import { grantMailContext } from './store/grants.js';
  * "Connect Discord" link and the claim code (and a DM when their Discord account is already known).
  * Mail failures throw so the job retries; the DM is a best-effort copy.
  */
-export { GRANT_SEND_INVITATION_JOB };
 
 export interface Invitation {
   subject: string;
@@ -52,8 +51,10 @@ ${claimCode ? `<p>Or type <code>/claim ${escapeHtml(claimCode)}</code> in the ${
   return { subject, text, html, linkUrl, claimCode };
 }
 
-export async function sendInvitation(ctx: AppContext, payload: unknown): Promise<void> {
-  const { grantId, cause } = payload as GrantInvitationPayload;
+export async function sendInvitation(
+  ctx: AppContext,
+  { grantId, cause }: GrantInvitationPayload,
+): Promise<void> {
   const row = await grantMailContext(ctx.db.kysely, grantId);
   if (!row || row.status === 'revoked') {
     ctx.log.info({ grantId, cause }, 'invitation not sent: the grant is gone or revoked');
