@@ -2,7 +2,8 @@ import { createApiKey } from '../app/admin/api-keys.js';
 import type { AppContext } from '../app/shared/context.js';
 import { createEntitlement } from '../app/catalog/entitlements.js';
 import type { CreateEntitlementInput } from '../app/catalog/entitlement-fields.js';
-import { ROLES_CHANNEL_PUBLISH_JOB, setRolesChannel } from '../app/buyer/roles-channel.js';
+import { setRolesChannel } from '../app/buyer/roles-channel.js';
+import { rolesChannelPublishJob } from '../app/buyer/jobs.js';
 import {
   BOT_INSTALL_PERMISSIONS,
   botInstallUrl,
@@ -147,7 +148,7 @@ async function publishesSettled(ctx: AppContext): Promise<void> {
     const pending = await ctx.db.kysely
       .selectFrom('jobs')
       .select('id')
-      .where('kind', '=', ROLES_CHANNEL_PUBLISH_JOB)
+      .where('kind', '=', rolesChannelPublishJob.kind)
       .where('status', 'in', ['queued', 'running'])
       .executeTakeFirst();
     if (!pending) return;

@@ -4,6 +4,7 @@ import { FailureError } from '../../core/failure.js';
 import { RetryLater } from '../../core/jobs.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
 import { enqueueObservedSync } from '../grants/grants.js';
+import { serverCheckJob } from './jobs.js';
 import { loadMemberGrants } from './store/grants.js';
 import { refreshQueuedObservation } from './store/jobs.js';
 import {
@@ -24,9 +25,6 @@ import { refreshServer, serverHealth } from './servers.js';
  * burst of events costs one job per member or server (jobs are deduplicated) and the same code
  * paths as everything else do the work.
  */
-
-/** Re-reads one server's guild, roles and bot standing, and pauses or heals it (queued by role/guild events). */
-export const SERVER_CHECK_JOB = 'server.check';
 
 /** The sync cause the gateway writes to the sync log and the audit log. */
 export const GATEWAY_CAUSE = { memberAdd: 'gateway_member_add', memberUpdate: 'gateway_member_update' };
@@ -78,7 +76,7 @@ export async function onMemberChanged(
 
 export async function queueServerCheck(ctx: AppContext, serverId: string): Promise<GatewayReaction> {
   await inTransaction(ctx, (tx) =>
-    tx.enqueue({ kind: SERVER_CHECK_JOB, payload: { serverId }, dedupeKey: `server-check:${serverId}` }),
+    tx.enqueue(serverCheckJob, { serverId }, { dedupeKey: `server-check:${serverId}` }),
   );
   return 'server_check_queued';
 }
@@ -168,24 +166,18 @@ export async function checkServer(
   return 'paused';
 }
 
-/** The job the gateway queues for role and guild events. */
-export function gatewayJobHandlers(ctx: AppContext): Record<string, (payload: unknown) => Promise<void>> {
-  return {
-    [SERVER_CHECK_JOB]: async (payload) => {
-      const serverId = (payload as { serverId?: unknown } | null)?.serverId;
-      if (typeof serverId !== 'string') throw new Error('server.check payload needs serverId');
-      try {
-        const outcome = await checkServer(ctx, serverId);
-        ctx.log.info({ serverId, outcome }, 'server checked after a gateway event');
-      } catch (err) {
-        if (
-          err instanceof FailureError &&
-          err.failure.owner === 'retry' &&
-          err.failure.retryAfterMs !== undefined
-        )
-          throw new RetryLater(Date.now() + err.failure.retryAfterMs, err.failure.message);
-        throw err;
-      }
-    },
-  };
+/** The `server.check` job the gateway queues for role and guild events. */
+export async function runServerCheckJob(ctx: AppContext, { serverId }: { serverId: string }): Promise<void> {
+  try {
+    const outcome = await checkServer(ctx, serverId);
+    ctx.log.info({ serverId, outcome }, 'server checked after a gateway event');
+  } catch (err) {
+    if (
+      err instanceof FailureError &&
+      err.failure.owner === 'retry' &&
+      err.failure.retryAfterMs !== undefined
+    )
+      throw new RetryLater(Date.now() + err.failure.retryAfterMs, err.failure.message);
+    throw err;
+  }
 }

@@ -8,8 +8,7 @@ import { usersWithWaitingGrants } from './store/grants.js';
 import { usersHeldBackSince } from './store/sync-log.js';
 import { pausedByBreaker } from './breaker.js';
 
-/** The periodic task that re-checks paused servers. */
-export const SERVERS_HEAL_JOB = 'servers.heal';
+/** How often the `servers.heal` task (./jobs.ts) re-checks paused servers. */
 export const SERVERS_HEAL_EVERY_MS = 30_000;
 
 /**

@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { z } from 'zod';
 import type { Executor } from '../../adapters/store/db.js';
 import { AppError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -8,11 +7,7 @@ import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import type { StripeEventEnvelope, StripePort } from '../../core/ports/stripe.js';
 import { reloadWebhookSecrets, storedWebhookSecrets } from '../setup/settings.js';
 import { storableText } from '../../core/storable-text.js';
-
-/** The job that applies one stored Stripe event. */
-export const STRIPE_PROCESS_EVENT_JOB = 'stripe.process_event';
-
-export const processEventPayload = z.object({ eventId: z.string().min(1) });
+import { stripeProcessEventJob } from './jobs.js';
 
 /**
  * Stores one verified event in the inbox and queues its processing, in ONE transaction.
@@ -38,7 +33,7 @@ export async function storeStripeEvent(
     .onConflict((oc) => oc.columns(['source', 'id']).doNothing())
     .executeTakeFirst();
   if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-  await tx.enqueue({ kind: STRIPE_PROCESS_EVENT_JOB, payload: { eventId: event.id } });
+  await tx.enqueue(stripeProcessEventJob, { eventId: event.id });
   return true;
 }
 
@@ -171,7 +166,7 @@ async function storeBatch(ctx: AppContext, batch: PendingStore[]): Promise<boole
     ),
     queued AS (
       INSERT INTO jobs (id, kind, payload, status, dedupe_key, attempts, max_attempts, run_at, created_at, updated_at)
-      SELECT v.job_id, ${STRIPE_PROCESS_EVENT_JOB}::text, v.job_payload, 'queued', NULL, 0,
+      SELECT v.job_id, ${stripeProcessEventJob.kind}::text, v.job_payload, 'queued', NULL, 0,
         ${DEFAULT_MAX_ATTEMPTS}::int, ${now}::bigint, ${now}::bigint, ${now}::bigint
       FROM ins JOIN v ON v.id = ins.id
       RETURNING id

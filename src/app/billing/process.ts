@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../shared/context.js';
-import { markEvent, processEventPayload } from './ingest.js';
+import { markEvent } from './ingest.js';
 import { syncCheckoutSession, syncSubscription } from './lifecycle.js';
 import { syncCharge, syncDispute, syncInvoice } from './payments.js';
 
@@ -83,8 +83,7 @@ export async function applyStripeEvent(
  * The `stripe.process_event` job: loads the stored event, applies it, marks it processed. A failure
  * is recorded on the inbox row and rethrown so the job retries with backoff.
  */
-export async function processStripeEvent(ctx: AppContext, payload: unknown): Promise<void> {
-  const { eventId } = processEventPayload.parse(payload);
+export async function processStripeEvent(ctx: AppContext, { eventId }: { eventId: string }): Promise<void> {
   const row = await ctx.db.kysely
     .selectFrom('inbox_events')
     .select(['payload', 'processed_at'])

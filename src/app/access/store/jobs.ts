@@ -1,4 +1,5 @@
 import type { Executor } from '../../../adapters/store/db.js';
+import { memberSyncJob } from '../jobs.js';
 
 /** Access's one look into queued jobs: a member sync waiting with an observation of the member. */
 
@@ -19,8 +20,9 @@ export async function refreshQueuedObservation(
     .where('status', '=', 'queued')
     .executeTakeFirst();
   if (!queued) return false;
-  const payload = JSON.parse(queued.payload) as { observedRoles?: unknown };
-  if (!payload.observedRoles) return false;
+  const parsed = memberSyncJob.schema.safeParse(JSON.parse(queued.payload));
+  if (!parsed.success || !parsed.data.observedRoles) return false;
+  const payload = parsed.data;
   await db
     .updateTable('jobs')
     .set({ payload: JSON.stringify({ ...payload, observedRoles: [...roleIds] }) })
