@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AppContext } from '../shared/context.js';
-import { markEvent, processEventPayload } from './ingest.js';
+import { processEventPayload } from './ingest.js';
+import { markEvent, storedStripeEvent } from './store/inbox.js';
 import { syncCheckoutSession, syncSubscription } from './lifecycle.js';
 import { syncCharge, syncDispute, syncInvoice } from './payments.js';
 
@@ -59,12 +60,7 @@ export async function applyStripeEvent(
  */
 export async function processStripeEvent(ctx: AppContext, payload: unknown): Promise<void> {
   const { eventId } = processEventPayload.parse(payload);
-  const row = await ctx.db.kysely
-    .selectFrom('inbox_events')
-    .select(['payload', 'processed_at'])
-    .where('source', '=', 'stripe')
-    .where('id', '=', eventId)
-    .executeTakeFirst();
+  const row = await storedStripeEvent(ctx.db.kysely, eventId);
   if (!row || row.processed_at !== null) return;
   const parsed = storedEvent.safeParse(JSON.parse(row.payload));
   const objectId = parsed.success ? parsed.data.data.object.id : undefined;
