@@ -64,7 +64,6 @@ export default tseslint.config(
       'src/app/access/member-sync.ts',
       'src/app/access/reconcile.ts',
       'src/app/buyer/discord-link.ts',
-      'src/http/errors.ts',
       'src/http/routes/admins.ts',
       'src/http/routes/entitlements.ts',
       'src/http/routes/grants.ts',
