@@ -61,8 +61,6 @@ export default tseslint.config(
     files: [
       'src/adapters/discord/classify.ts',
       'src/adapters/store/migrations/001_initial.ts',
-      'src/app/access/member-sync.ts',
-      'src/app/access/reconcile.ts',
       'src/app/buyer/discord-link.ts',
       'src/http/routes/interactions.ts',
     ],

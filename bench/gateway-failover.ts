@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startLocalDiscord } from '@rolegate/local-discord';
 import { migrate, openDb } from '../src/adapters/store/db.js';
-import { GATEWAY_LEASE } from '../src/app/access/gateway-lease.js';
+import { GATEWAY_LEASE } from '../src/app/access/store/gateway-lease.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

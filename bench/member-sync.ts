@@ -20,10 +20,9 @@ import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
 import { inTransaction } from '../src/app/shared/context.js';
 import { insertCustomer } from '../src/app/grants/customers.js';
 import { createGrant } from '../src/app/grants/grants.js';
-import { serverRow } from '../src/app/access/servers.js';
-import { entitlementRow } from '../src/app/catalog/entitlements.js';
 import { startRolegate } from '../src/main/app.js';
 import { startLocalDiscord } from '@rolegate/local-discord';
+import { seedServer } from './seed-server.js';
 
 const N = Number(process.argv[2] ?? 2000);
 const STEADY_S = Number(process.argv[3] ?? 15);
@@ -69,53 +68,14 @@ const app = await startRolegate({
 const ctx = app.ctx;
 const db = ctx.db.kysely;
 
-// The server as the install flow stores it (read from the local Discord, not hand-written).
-const { readGuild } = await import('../src/app/access/servers.js');
-const snap = await readGuild(adapter, guild.id);
+await seedServer(db, adapter, {
+  serverId: 'srv_bench',
+  entitlementId: 'ent_bench',
+  guildId: guild.id,
+  roleIds: [roleId],
+  name: 'Bench',
+});
 const now = Date.now();
-await db
-  .insertInto('servers')
-  .values(
-    serverRow({
-      id: 'srv_bench',
-      guildId: guild.id,
-      name: 'Bench',
-      now,
-      bot_user_id: snap.botUserId,
-      owner_id: snap.ownerId,
-      bot_permissions: snap.standing.permissions,
-      bot_top_position: snap.standing.topRole?.position ?? 0,
-      bot_top_role_id: snap.standing.topRole?.id ?? null,
-      health_checked_at: now,
-    }),
-  )
-  .execute();
-await db
-  .insertInto('server_roles')
-  .values(
-    snap.roles.map((r) => ({
-      server_id: 'srv_bench',
-      role_id: r.id,
-      name: r.name,
-      position: r.position,
-      permissions: r.permissions,
-      managed: r.managed ? 1 : 0,
-    })),
-  )
-  .execute();
-await db
-  .insertInto('entitlements')
-  .values(
-    entitlementRow({
-      id: 'ent_bench',
-      serverId: 'srv_bench',
-      name: 'Bench',
-      now,
-      role_ids: JSON.stringify([roleId]),
-      grace_days: 0,
-    }),
-  )
-  .execute();
 const customerOf = new Map<string, string>();
 for (const u of [...users, ...steadyUsers])
   customerOf.set(u, (await insertCustomer(db, now, { discordUserId: u })).id);

@@ -18,6 +18,8 @@ import pg from 'pg';
 import pino from 'pino';
 import { migrate, openDb, type Db } from '../src/adapters/store/db.js';
 import { enqueueMany, type EnqueueOptions } from '../src/adapters/store/queue.js';
+import { z } from 'zod';
+import { defineJob, handle, jobMap } from '../src/core/jobs.js';
 import { Worker } from '../src/jobs/worker.js';
 import { Metrics } from '../src/ops/metrics.js';
 
@@ -63,7 +65,7 @@ async function benchSqlite(): Promise<Result> {
   const enqueueMs = await enqueueAll(db);
   const worker = new Worker(
     db,
-    { [BENCH_JOB_KIND]: async () => undefined },
+    jobMap([handle(defineJob(BENCH_JOB_KIND, z.object({ i: z.number() })), async () => undefined)]),
     pino({ level: 'warn' }),
     new Metrics(),
   );

@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/reconcile.ts            # 100,000 members, 20,000 grants, 1% drift
  *   BENCH_MEMBERS=20000 BENCH_GRANTS=4000 npx tsx bench/reconcile.ts
+ *   BENCH_DB=postgres BENCH_MEMBERS=1000000 BENCH_GRANTS=200000 npx tsx bench/reconcile.ts
  *
  * Drift: 1% of the members have one wrong managed role — most are buyers whose paid role a
  * moderator removed (or who left and rejoined), and 40 are members holding an enforced role by
@@ -17,10 +18,12 @@
  */
 import type { Insertable } from 'kysely';
 import { fork, type Serializable } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
 import type { CustomersTable, GrantsTable } from '../src/adapters/store/schema.js';
 import { loadConfig } from '../src/config.js';
@@ -37,6 +40,32 @@ const DRIFT = Math.round(MEMBERS * 0.01);
 const HAND_GIVEN = Math.min(40, Math.floor(DRIFT / 2));
 const ROLES = 4;
 const GLOBAL_PER_SECOND = 50;
+
+/**
+ * BENCH_DB=postgres: a fresh database on TEST_POSTGRES_URL's server (default
+ * postgres://postgres@127.0.0.1:5432/postgres), dropped at the end; otherwise a fresh SQLite file.
+ */
+let dropDatabase = async (): Promise<void> => undefined;
+async function benchDatabase(): Promise<string> {
+  if (process.env.BENCH_DB !== 'postgres')
+    return `sqlite:${join(mkdtempSync(join(tmpdir(), 'rolegate-bench-')), 'bench.db')}`;
+  const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `rolegate_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (text: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  dropDatabase = () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -66,7 +95,7 @@ const seedRequest: SeedRequest = {
 };
 const discord = await ask<Seeded>(seedRequest);
 const config = loadConfig({
-  DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'rolegate-bench-')), 'bench.db')}`,
+  DATABASE_URL: await benchDatabase(),
   DATA_DIR: mkdtempSync(join(tmpdir(), 'rolegate-bench-data-')),
   LOG_LEVEL: 'warn',
   DISCORD_API_URL: discord.apiBaseUrl,
@@ -216,7 +245,7 @@ console.log(
   `  peak RSS: ${mb(peakRss)} sampled, maxRSS ${mb(maxRssKb * 1024)} (Rolegate's process; before reconcile ${mb(rssBefore)}); target < 300 MB`,
 );
 console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, load ${loadavg()
+  `database: ${ctx.db.dialect}; machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, load ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
@@ -227,6 +256,7 @@ console.log(
 );
 
 await app.stop();
+await dropDatabase();
 const exited = new Promise((resolve) => child.once('exit', resolve));
 child.send({ cmd: 'close' });
 await exited;

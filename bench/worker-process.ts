@@ -7,6 +7,8 @@
  */
 import pino from 'pino';
 import { openDb } from '../src/adapters/store/db.js';
+import { z } from 'zod';
+import { defineJob, handle, jobMap } from '../src/core/jobs.js';
 import { Worker } from '../src/jobs/worker.js';
 import { Metrics } from '../src/ops/metrics.js';
 
@@ -21,7 +23,7 @@ if (!url || !process.send) {
 const db = openDb(url);
 const worker = new Worker(
   db,
-  { [BENCH_JOB_KIND]: async () => undefined },
+  jobMap([handle(defineJob(BENCH_JOB_KIND, z.object({ i: z.number() })), async () => undefined)]),
   pino({ level: 'warn' }),
   new Metrics(),
   {

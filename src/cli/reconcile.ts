@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { AppContext } from '../app/shared/context.js';
 import { reconcileServer, type ReconcileProgress, type ReconcileReport } from '../app/access/reconcile.js';
+import { serversIn, storedRoles } from '../app/access/store/servers.js';
 import { startRolegate } from '../main/app.js';
 
 /**
@@ -83,12 +84,7 @@ export async function reconcileCommand(
   options: ReconcileCommandOptions,
   io: CliIo,
 ): Promise<ReconcileReport[]> {
-  let q = ctx.db.kysely
-    .selectFrom('servers')
-    .select(['id', 'name'])
-    .where('status', 'in', ['active', 'paused']);
-  if (options.serverId) q = q.where('id', '=', options.serverId);
-  const servers = await q.orderBy('created_at').execute();
+  const servers = await serversIn(ctx.db.kysely, ['active', 'paused'], options.serverId);
   if (servers.length === 0) {
     io.out(options.serverId ? `no connected server ${options.serverId}` : 'no connected servers');
     return [];
@@ -109,12 +105,8 @@ export async function reconcileCommand(
         io.progress(line, io.isTty && p.phase !== 'done');
       },
     });
-    const roles = await ctx.db.kysely
-      .selectFrom('server_roles')
-      .select(['role_id', 'name'])
-      .where('server_id', '=', s.id)
-      .execute();
-    for (const line of formatReport(report, new Map(roles.map((r) => [r.role_id, r.name])))) io.out(line);
+    const roles = await storedRoles(ctx.db.kysely, s.id);
+    for (const line of formatReport(report, new Map(roles.map((r) => [r.id, r.name])))) io.out(line);
     reports.push(report);
   }
   return reports;

@@ -18,8 +18,8 @@ export async function claimPeriod(db: Db, task: PeriodicTask, now = Date.now()):
       trx,
       db.dialect,
       {
-        kind: task.kind,
-        payload: task.payload ?? {},
+        kind: task.job.kind,
+        payload: {},
         dedupeKey: `periodic:${task.name}`,
       },
       now,

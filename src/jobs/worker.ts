@@ -6,7 +6,7 @@ import { FailureError } from '../core/failure.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Metrics } from '../ops/metrics.js';
 import { DatabaseOutage, LoopBackoff, pause } from './db-outage.js';
-import { RetryLater, type JobHandler } from '../core/jobs.js';
+import { InvalidJobPayload, RetryLater, parsePayload, type JobMap } from '../core/jobs.js';
 
 import {
   claimJobs,
@@ -61,7 +61,7 @@ export class Worker {
 
   constructor(
     private readonly db: Db,
-    private readonly handlers: Record<string, JobHandler>,
+    private readonly handlers: JobMap,
     private readonly log: Logger,
     private readonly metrics: Metrics,
     options: WorkerOptions = {},
@@ -233,11 +233,14 @@ export class Worker {
   }
 
   private async execute(job: Job): Promise<void> {
-    const handler = this.handlers[job.kind];
+    const registered = this.handlers[job.kind];
     const log = this.log.child({ job: job.id, kind: job.kind, attempt: job.attempts });
     try {
-      if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
-      await handler(JSON.parse(job.payload) as unknown, {
+      if (!registered) throw new Error(`no handler for job kind "${job.kind}"`);
+      // Parsed with the kind's schema before the handler runs: a payload it refuses ends the job
+      // dead with the reason (InvalidJobPayload), it is never retried.
+      const payload = parsePayload(registered, JSON.parse(job.payload) as unknown);
+      await registered.run(payload, {
         job,
         worker: this.name,
         signal: this.controller.signal,
@@ -269,6 +272,14 @@ export class Worker {
         }),
       );
       this.metrics.jobsFailed.inc({ kind: job.kind, outcome: 'rescheduled' });
+      return;
+    }
+    if (err instanceof InvalidJobPayload) {
+      const outcome = await this.writeOutcome(() =>
+        failJob(this.db.kysely, job, this.name, message, { final: true, now: this.clock.now() }),
+      );
+      this.metrics.jobsFailed.inc({ kind: job.kind, outcome });
+      log.error({ err: message }, 'job is dead: its stored payload does not parse');
       return;
     }
     if (err instanceof RetryLater) {

@@ -12,7 +12,7 @@ import { buildHandlers, periodicTasks } from './job-handlers.js';
 import { queueDepth } from '../adapters/store/queue.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { Worker } from '../jobs/worker.js';
-import type { JobHandler } from '../core/jobs.js';
+import type { RegisteredJob } from '../core/jobs.js';
 import { buildHttpServer } from '../http/server.js';
 import { createLogger, logDestination } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
@@ -30,8 +30,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Replace outside services (tests point them at the local Discord/Stripe). */
   ports?: Partial<Ports>;
-  /** Extra job handlers (benchmarks). */
-  extraHandlers?: Record<string, JobHandler>;
+  /** Extra job kinds and handlers (benchmarks, tests); one of a kind the app has replaces the app's. */
+  extraJobs?: RegisteredJob[];
 }
 
 export interface Rolegate {
@@ -91,7 +91,10 @@ export async function startRolegate(options: StartOptions): Promise<Rolegate> {
   Object.assign(ctx.ports, buildPorts(ctx), options.ports ?? {});
   metrics.addCollector(() => queueMetrics(db));
 
-  const handlers = { ...buildHandlers(ctx), ...options.extraHandlers };
+  const handlers = {
+    ...buildHandlers(ctx),
+    ...Object.fromEntries((options.extraJobs ?? []).map((r) => [r.job.kind, r])),
+  };
   // One per process: the worker and the scheduler report a database outage once between them.
   const outage = new DatabaseOutage(log);
   if (options.run.worker) {

@@ -23,10 +23,13 @@ export function discordAdapter(config: Config): Partial<Ports> {
   };
 }
 
-/** The Stripe adapter when STRIPE_SECRET_KEY and the webhook secret are set. */
+/**
+ * The Stripe adapter when STRIPE_SECRET_KEY is set. STRIPE_WEBHOOK_SECRET may be missing: the setup
+ * checklist then creates Rolegate's webhook endpoint through Stripe's API and stores its secret.
+ */
 export function stripeAdapter(config: Config): Partial<Ports> {
   const { STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_URL } = config;
-  if (!STRIPE_SECRET_KEY || !STRIPE_WEBHOOK_SECRET) return {};
+  if (!STRIPE_SECRET_KEY) return {};
   return {
     stripe: new StripeClient({
       secretKey: STRIPE_SECRET_KEY,

@@ -3,7 +3,8 @@ import { hasPendingJobOfKind } from '../adapters/store/periodic.js';
 import type { AppContext } from '../app/shared/context.js';
 import { createEntitlement } from '../app/catalog/entitlements.js';
 import type { CreateEntitlementInput } from '../app/catalog/entitlement-fields.js';
-import { ROLES_CHANNEL_PUBLISH_JOB, setRolesChannel } from '../app/buyer/roles-channel.js';
+import { setRolesChannel } from '../app/buyer/roles-channel.js';
+import { rolesChannelPublishJob } from '../app/buyer/jobs.js';
 import {
   BOT_INSTALL_PERMISSIONS,
   botInstallUrl,
@@ -145,7 +146,7 @@ async function install(ctx: AppContext, discord: LocalDiscord, guildId: string, 
 async function publishesSettled(ctx: AppContext): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (!(await hasPendingJobOfKind(ctx.db.kysely, ROLES_CHANNEL_PUBLISH_JOB))) return;
+    if (!(await hasPendingJobOfKind(ctx.db.kysely, rolesChannelPublishJob.kind))) return;
     ctx.nudge();
     await new Promise((r) => setTimeout(r, 50));
   }

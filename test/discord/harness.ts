@@ -2,9 +2,9 @@ import type { Dialect } from '../../src/adapters/store/db.js';
 import type { DiscordPort } from '../../src/core/ports/discord.js';
 import { DiscordRestAdapter, type DiscordRestOptions } from '../../src/adapters/discord/rest.js';
 import { enqueue } from '../../src/adapters/store/queue.js';
-import { SERVERS_HEAL_JOB } from '../../src/app/access/heal.js';
 import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '@rolegate/local-discord';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import { serversHealTask } from '../../src/app/access/jobs.js';
 
 /** A running Rolegate wired to a running local Discord, with shortcuts for the usual setup. */
 export interface Harness {
@@ -183,7 +183,7 @@ export async function startHarness(
           const n = await ctx.db.kysely
             .selectFrom('jobs')
             .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('kind', 'in', ['member.sync', SERVERS_HEAL_JOB])
+            .where('kind', 'in', ['member.sync', serversHealTask.kind])
             .where('status', 'in', ['queued', 'running'])
             .executeTakeFirstOrThrow();
           return Number(n.n) === 0;
@@ -194,8 +194,8 @@ export async function startHarness(
     },
     async runHeal() {
       await enqueue(ctx.db.kysely, ctx.db.dialect, {
-        kind: SERVERS_HEAL_JOB,
-        dedupeKey: `periodic:${SERVERS_HEAL_JOB}`,
+        kind: serversHealTask.kind,
+        dedupeKey: `periodic:${serversHealTask.kind}`,
       });
       ctx.nudge();
     },

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../src/main/sandbox.js';
-import { chromiumMissing, launchChromium, screenshots, startE2eSandbox } from './browser.js';
+import { chromiumMissing, launchChromium, startE2eSandbox } from './browser.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -30,14 +31,21 @@ async function seriousViolations(page: Page): Promise<string[]> {
   let sandbox: Sandbox;
   let browser: Browser;
   let page: Page;
-  const { shot } = screenshots('dashboard');
+  // One file per step and width: artifacts/e2e/dashboard-<step>.png and dashboard-<step>-390px.png.
+  mkdirSync(join('artifacts', 'e2e'), { recursive: true });
+  const shot = (page: Page, step: string) =>
+    page.screenshot({ path: join('artifacts', 'e2e', `dashboard-${step}.png`), fullPage: true });
 
   /** Screenshot at desktop width and at 390 px, and the accessibility check, for one page. */
   async function check(step: string) {
     await page.waitForLoadState('networkidle');
+    // A dialog fades in: wait for every transition so the shot and the contrast check see the end state.
+    const settled = () => page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    await settled();
     await shot(page, step);
     expect(await seriousViolations(page), `axe on ${step}`).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });
+    await settled();
     await shot(page, `${step}-390px`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, `${step} fits 390 px`).toBeLessThanOrEqual(0);
@@ -238,6 +246,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
     await check('11-revoke-dialog');
     await dialog.getByRole('button', { name: 'Revoke access' }).click();
     await row.getByText('Revoked', { exact: true }).waitFor();
+    await row.getByText('Asked to leave').waitFor();
     await expect
       .poll(
         () => sandbox.discord.getMember(sandbox.demo.spareGuildId, sandbox.demo.users.alice)?.roles ?? [],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY_LEASE } from '../../src/app/access/gateway-lease.js';
+import { GATEWAY_LEASE } from '../../src/app/access/store/gateway-lease.js';
 import { eventually } from '../helpers/app.js';
 import { postgresUnavailable } from '../helpers/db.js';
 import { killAll, startRolegateProcess, type RolegateProcess } from '../jobs/fixtures/processes.js';

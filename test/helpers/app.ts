@@ -6,7 +6,7 @@ import type { Dialect } from '../../src/adapters/store/db.js';
 import { createApiKey } from '../../src/app/admin/api-keys.js';
 import type { Ports } from '../../src/core/ports/index.js';
 import type { Clock } from '../../src/core/clock.js';
-import type { JobHandler } from '../../src/core/jobs.js';
+import type { RegisteredJob } from '../../src/core/jobs.js';
 import { startRolegate, type Rolegate } from '../../src/main/app.js';
 import { dropDatabase, freshDatabaseUrl } from './db.js';
 
@@ -35,7 +35,8 @@ export async function startTestApp(
     clock?: Clock;
     worker?: boolean;
     scheduler?: boolean;
-    extraHandlers?: Record<string, JobHandler>;
+    /** Test-only job kinds (or replacements of the app's handlers). */
+    extraJobs?: RegisteredJob[];
   } = {},
 ): Promise<TestApp> {
   const databaseUrl = await freshDatabaseUrl(options.dialect ?? 'sqlite');
@@ -53,7 +54,7 @@ export async function startTestApp(
     run: { http: true, worker: options.worker ?? true, scheduler: options.scheduler ?? false },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.ports ? { ports: options.ports } : {}),
-    ...(options.extraHandlers ? { extraHandlers: options.extraHandlers } : {}),
+    ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}),
   });
   const { key } = await createApiKey(app.ctx, 'test');
   const url = app.url!;

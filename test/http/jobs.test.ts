@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import { z } from 'zod';
 import { enqueue } from '../../src/adapters/store/queue.js';
+import { defineJob, handle } from '../../src/core/jobs.js';
 
 describeEachBackend('REST API: jobs', ({ dialect }) => {
   let t: TestApp;
@@ -10,12 +12,12 @@ describeEachBackend('REST API: jobs', ({ dialect }) => {
   beforeAll(async () => {
     t = await startTestApp({
       dialect,
-      extraHandlers: {
-        'test.flaky': async (payload) => {
+      extraJobs: [
+        handle(defineJob('test.flaky', z.object({ n: z.number() })), async (payload) => {
           if (!healthy) throw new Error('the far side is down');
           ran.push(payload);
-        },
-      },
+        }),
+      ],
     });
   });
   afterAll(() => t.stop());

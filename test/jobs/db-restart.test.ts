@@ -4,7 +4,6 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openDb, type Db } from '../../src/adapters/store/db.js';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
 import { enqueueMany } from '../../src/adapters/store/queue.js';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { pgInstanceUnavailable, startPgInstance, type PgInstance } from '../helpers/pg-instance.js';
@@ -17,6 +16,7 @@ import {
   type RolegateProcess,
 } from './fixtures/processes.js';
 import { StripeWebhookSender } from './fixtures/stripe-sender.js';
+import { stripeProcessEventJob } from '../../src/app/billing/jobs.js';
 
 const run = promisify(execFile);
 const skip = pgInstanceUnavailable();
@@ -185,7 +185,7 @@ const SLOW_JOB_MS = 4_000;
     const left = () =>
       sql<{ kind: string; status: string; n: number }>`
         SELECT kind, status, count(*)::int AS n FROM jobs
-        WHERE kind IN (${TEST_RECORD_KIND}, ${TEST_SLOW_KIND}, ${STRIPE_PROCESS_EVENT_JOB})
+        WHERE kind IN (${TEST_RECORD_KIND}, ${TEST_SLOW_KIND}, ${stripeProcessEventJob.kind})
         GROUP BY kind, status ORDER BY kind, status`.execute(db.kysely);
     await until(async () => (await left()).rows.length === 0, 120_000, 'every job to finish').catch(
       async (err: Error) => {

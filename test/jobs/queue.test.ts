@@ -15,6 +15,8 @@ import {
   releaseJobs,
   retryDeadJob,
 } from '../../src/adapters/store/queue.js';
+import { z } from 'zod';
+import { defineJob, defineTask, everyPeriod, handle, jobMap } from '../../src/core/jobs.js';
 import { claimPeriod } from '../../src/jobs/scheduler.js';
 import { Worker } from '../../src/jobs/worker.js';
 import { Metrics } from '../../src/ops/metrics.js';
@@ -124,7 +126,7 @@ describeEachBackend('job queue', ({ db }) => {
 
   it('a periodic task fires once per period across instances', async () => {
     await clear();
-    const task = { name: 'reconcile', everyMs: 60_000, kind: 'reconcile.all' };
+    const task = everyPeriod(defineTask('reconcile.all'), 60_000, 'reconcile');
     const results = await Promise.all([
       claimPeriod(db(), task, t0),
       claimPeriod(db(), task, t0 + 5),
@@ -171,12 +173,11 @@ describeEachBackend('job queue', ({ db }) => {
     const runs = new Map<number, number>();
     const worker = new Worker(
       db(),
-      {
-        count: async (payload) => {
-          const { i } = payload as { i: number };
+      jobMap([
+        handle(defineJob('count', z.object({ i: z.number() })), async ({ i }) => {
           runs.set(i, (runs.get(i) ?? 0) + 1);
-        },
-      },
+        }),
+      ]),
       pino({ level: 'silent' }),
       new Metrics(),
       { concurrency: 32, idlePollMs: 20 },

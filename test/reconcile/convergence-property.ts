@@ -5,6 +5,7 @@ import { reconcileServer } from '../../src/app/access/reconcile.js';
 import { isLive } from '../../src/core/desired-roles.js';
 import type { GrantEvent } from '../../src/core/grant-state.js';
 import { buildHandlers } from '../../src/main/job-handlers.js';
+import { runRegistered } from '../../src/core/jobs.js';
 import { claimJobs, completeJob, failJob, reapExpiredLeases } from '../../src/adapters/store/queue.js';
 import type { StartLocalDiscordOptions } from '@rolegate/local-discord';
 import { buyer, drain, entitlement, grant, newShop, type Shop, type World } from './world.js';
@@ -124,11 +125,13 @@ async function work(w: World, n: number) {
   const jobs = await claimJobs(w.ctx.db, 'history', n, 60_000);
   for (const job of jobs) {
     try {
-      await handlers[job.kind]?.(JSON.parse(job.payload), {
-        job,
-        worker: 'history',
-        signal: new AbortController().signal,
-      });
+      const registered = handlers[job.kind];
+      if (registered)
+        await runRegistered(registered, JSON.parse(job.payload), {
+          job,
+          worker: 'history',
+          signal: new AbortController().signal,
+        });
       await completeJob(w.ctx.db.kysely, job, 'history');
     } catch (err) {
       // The worker's own failure path: back off (or, when the change was queued again meanwhile, yield to that job).

@@ -4,25 +4,17 @@ import { inTransaction } from '../../src/app/shared/context.js';
 import { applyGrantEvent } from '../../src/app/grants/grants.js';
 import { sweepExpiredGrants } from '../../src/app/grants/expiry.js';
 import type { MailMessage } from '../../src/core/ports/index.js';
-import {
-  RECONCILE_ALL_JOB,
-  RECONCILE_SERVER_JOB,
-  queueReconcileAll,
-  reconcilePeriodicTasks,
-} from '../../src/app/access/reconcile-jobs.js';
-import {
-  ACCESS_ENDING_JOB,
-  PAYMENT_FAILED_JOB,
-  REMINDERS_SWEEP_JOB,
-  enqueuePaymentFailedReminder,
-  sweepReminders,
-} from '../../src/app/buyer/reminders.js';
+import { queueReconcileAll } from '../../src/app/access/reconcile-jobs.js';
+import { accessPeriodicTasks } from '../../src/app/access/job-handlers.js';
+import { enqueuePaymentFailedReminder, sweepReminders } from '../../src/app/buyer/reminders.js';
 import { pauseServer } from '../../src/app/access/servers.js';
 import { periodicTasks } from '../../src/main/job-handlers.js';
 import { claimPeriod } from '../../src/jobs/scheduler.js';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';
 import { buyer, drain, entitlement, grant, newShop, startWorld, type World } from './world.js';
+import { reconcileAllTask, reconcileServerJob } from '../../src/app/access/jobs.js';
+import { accessEndingJob, paymentFailedJob, remindersSweepTask } from '../../src/app/buyer/jobs.js';
 
 const pgReason = await postgresUnavailable();
 const DAY = 86_400_000;
@@ -50,16 +42,16 @@ for (const dialect of backends as Dialect[]) {
         .execute();
 
     it('reconciles every server every RECONCILE_INTERVAL_MINUTES, once per period across instances', async () => {
-      const task = reconcilePeriodicTasks(w.ctx).find((t) => t.name === RECONCILE_ALL_JOB);
+      const task = accessPeriodicTasks(w.ctx).find((t) => t.name === reconcileAllTask.kind);
       expect(task?.everyMs).toBe(5 * 60_000);
       expect(periodicTasks(w.ctx).map((t) => t.name)).toEqual(
-        expect.arrayContaining([RECONCILE_ALL_JOB, REMINDERS_SWEEP_JOB]),
+        expect.arrayContaining([reconcileAllTask.kind, remindersSweepTask.kind]),
       );
       const at = Date.now();
       // Two instances race for the same period: one wins.
       const wins = await Promise.all([claimPeriod(w.ctx.db, task!, at), claimPeriod(w.ctx.db, task!, at)]);
       expect(wins.filter(Boolean)).toHaveLength(1);
-      expect(await queued(RECONCILE_ALL_JOB)).toHaveLength(1);
+      expect(await queued(reconcileAllTask.kind)).toHaveLength(1);
       await w.ctx.db.kysely.deleteFrom('jobs').execute();
     });
 
@@ -69,7 +61,7 @@ for (const dialect of backends as Dialect[]) {
       await pauseServer(w.ctx.db.kysely, b.serverId, 'test', Date.now());
       await queueReconcileAll(w.ctx);
       await queueReconcileAll(w.ctx);
-      const jobs = await queued(RECONCILE_SERVER_JOB);
+      const jobs = await queued(reconcileServerJob.kind);
       const ids = jobs.map((j) => (JSON.parse(j.payload) as { serverId: string }).serverId);
       expect(ids).toEqual(expect.arrayContaining([a.serverId, b.serverId]));
       expect(new Set(ids).size).toBe(ids.length);
@@ -132,7 +124,7 @@ for (const dialect of backends as Dialect[]) {
       mails.length = 0;
       await sweepReminders(w.ctx);
       await sweepReminders(w.ctx); // the hourly sweep runs again before the job
-      expect(await queued(ACCESS_ENDING_JOB)).toHaveLength(1);
+      expect(await queued(accessEndingJob.kind)).toHaveLength(1);
       await drain(w);
       await sweepReminders(w.ctx); // and after: nothing new
       await drain(w);
@@ -172,7 +164,7 @@ for (const dialect of backends as Dialect[]) {
       }
       expect(mails.map((m) => m.subject)).toEqual([`Payment failed for E ${shop.roles[0]}`]);
       expect(mails[0]?.text).toContain('stays until');
-      expect(await queued(PAYMENT_FAILED_JOB)).toEqual([]);
+      expect(await queued(paymentFailedJob.kind)).toEqual([]);
       await w.ctx.db.kysely.deleteFrom('jobs').execute();
     });
 

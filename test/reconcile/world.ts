@@ -11,6 +11,7 @@ import { refreshServer } from '../../src/app/access/servers.js';
 import { newId } from '../../src/core/ids.js';
 import { entitlementRow } from '../../src/app/catalog/entitlements.js';
 import { buildHandlers } from '../../src/main/job-handlers.js';
+import { runRegistered } from '../../src/core/jobs.js';
 import { claimJobs, completeJob, failJob } from '../../src/adapters/store/queue.js';
 import { startRolegate, type Rolegate } from '../../src/main/app.js';
 import { startLocalDiscord, type LocalDiscord, type StartLocalDiscordOptions } from '@rolegate/local-discord';
@@ -195,10 +196,10 @@ export async function drain(w: World, rounds = 5): Promise<void> {
     const jobs = await claimJobs(w.ctx.db, 'test-drain', 500, 60_000, Date.now() + 365 * 86_400_000);
     if (jobs.length === 0) return;
     for (const job of jobs) {
-      const handler = handlers[job.kind];
+      const registered = handlers[job.kind];
       try {
-        if (handler && job.kind !== 'webhook.deliver')
-          await handler(JSON.parse(job.payload), {
+        if (registered && job.kind !== 'webhook.deliver')
+          await runRegistered(registered, JSON.parse(job.payload), {
             job,
             worker: 'test-drain',
             signal: new AbortController().signal,

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
 import { reconcileStripe } from '../../src/app/billing/stripe-reconcile.js';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import { backends } from '../helpers/backends.js';
@@ -9,6 +8,7 @@ import { postgresUnavailable } from '../helpers/db.js';
 import { eventually } from '../helpers/app.js';
 import { startHarness, type Harness } from '../discord/harness.js';
 import { Receiver } from '../webhooks/receiver.js';
+import { stripeProcessEventJob } from '../../src/app/billing/jobs.js';
 
 const pgReason = await postgresUnavailable();
 
@@ -72,7 +72,7 @@ for (const dialect of backends as Dialect[]) {
           const jobs = await db()
             .selectFrom('jobs')
             .select('id')
-            .where('kind', '=', STRIPE_PROCESS_EVENT_JOB)
+            .where('kind', '=', stripeProcessEventJob.kind)
             .execute();
           const open = await db()
             .selectFrom('inbox_events')

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import type { Dialect } from '../../src/adapters/store/db.js';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
 import { newId } from '../../src/core/ids.js';
 import { entitlementRow } from '../../src/app/catalog/entitlements.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { seedServer } from '../helpers/seed.js';
+import { stripeProcessEventJob } from '../../src/app/billing/jobs.js';
 
 /**
  * A real Rolegate wired to a real local Stripe: the SDK talks to it over HTTP and its signed
@@ -134,7 +134,7 @@ export async function settle(w: Pick<StripeWorld, 't' | 'ls'>): Promise<void> {
       const jobs = await db
         .selectFrom('jobs')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('kind', '=', STRIPE_PROCESS_EVENT_JOB)
+        .where('kind', '=', stripeProcessEventJob.kind)
         .executeTakeFirstOrThrow();
       const open = await db
         .selectFrom('inbox_events')

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { DAY_MS } from '../../src/core/clock.js';
 import { checkGrace } from '../../src/app/billing/lifecycle.js';
-import { STRIPE_GRACE_CHECK_JOB } from '../../src/app/billing/lifecycle.js';
 import { buy, eachBackend, grantRow, seedOffer, settle } from './harness.js';
+import { stripeGraceCheckJob } from '../../src/app/billing/jobs.js';
 
 await eachBackend('subscription lifecycle', (world) => {
   it('customer.subscription.created links the subscription and gives access', async () => {
@@ -49,7 +49,7 @@ await eachBackend('subscription lifecycle', (world) => {
     const job = await w.t.app.ctx.db.kysely
       .selectFrom('jobs')
       .select('run_at')
-      .where('kind', '=', STRIPE_GRACE_CHECK_JOB)
+      .where('kind', '=', stripeGraceCheckJob.kind)
       .where('payload', 'like', `%${grantId}%`)
       .executeTakeFirst();
     expect(job?.run_at).toBe(g.grace_ends_at);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { STRIPE_PROCESS_EVENT_JOB } from '../../src/app/billing/ingest.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { backends } from '../helpers/backends.js';
 import { postgresUnavailable } from '../helpers/db.js';
+import { stripeProcessEventJob } from '../../src/app/billing/jobs.js';
 
 const pgReason = await postgresUnavailable();
 const secret = `whsec_${randomBytes(16).toString('hex')}`;
@@ -56,7 +56,7 @@ for (const dialect of backends) {
       const jobs = await db
         .selectFrom('jobs')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('kind', '=', STRIPE_PROCESS_EVENT_JOB)
+        .where('kind', '=', stripeProcessEventJob.kind)
         .executeTakeFirstOrThrow();
       return { inbox: Number(inbox.n), jobs: Number(jobs.n) };
     };

@@ -2,15 +2,16 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { inTransaction } from '../../src/app/shared/context.js';
 import { applyGrantEvent, createGrant, grantView } from '../../src/app/grants/grants.js';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
 import {
   defaultDeliveryPolicy,
   deliverWebhookAttempt,
   type DeliveryPolicy,
 } from '../../src/app/webhooks/deliver.js';
+import { handle } from '../../src/core/jobs.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { Receiver, seedGrantable } from './receiver.js';
+import { webhookDeliverJob } from '../../src/app/webhooks/jobs.js';
 
 // A short schedule (three quick retries) so a whole retry series runs inside a test.
 const policy: DeliveryPolicy = {
@@ -29,9 +30,7 @@ describeEachBackend('merchant webhook delivery', ({ dialect }) => {
     receiver = await new Receiver().start();
     t = await startTestApp({
       dialect,
-      extraHandlers: {
-        [WEBHOOK_DELIVER_JOB]: (payload) => deliverWebhookAttempt(t.app.ctx, payload, policy),
-      },
+      extraJobs: [handle(webhookDeliverJob, (payload) => deliverWebhookAttempt(t.app.ctx, payload, policy))],
     });
   });
   afterAll(async () => {

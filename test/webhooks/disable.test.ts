@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
 import { deliverWebhookAttempt } from '../../src/app/webhooks/deliver.js';
 import { defaultDeliveryPolicy } from '../../src/app/webhooks/policy.js';
 import { DAY_MS, ManualClock } from '../../src/core/clock.js';
@@ -7,6 +6,7 @@ import { claimJobs, completeJob } from '../../src/adapters/store/queue.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { Receiver } from './receiver.js';
+import { webhookDeliverJob } from '../../src/app/webhooks/jobs.js';
 
 // The real schedule without jitter, on a clock the test moves: days pass in milliseconds.
 const policy = { ...defaultDeliveryPolicy, jitter: 0 };
@@ -33,7 +33,7 @@ describeEachBackend('failing webhook endpoints are disabled after 5 days', ({ di
   async function runDue(): Promise<number> {
     const jobs = await claimJobs(t.app.ctx.db, 'test-worker', 50, 60_000, clock.now());
     for (const job of jobs) {
-      expect(job.kind).toBe(WEBHOOK_DELIVER_JOB);
+      expect(job.kind).toBe(webhookDeliverJob.kind);
       await deliverWebhookAttempt(t.app.ctx, JSON.parse(job.payload), policy);
       await completeJob(t.app.ctx.db.kysely, job, 'test-worker');
     }

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inTransaction } from '../../src/app/shared/context.js';
 import { createGrant } from '../../src/app/grants/grants.js';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
 import { deliverWebhookAttempt } from '../../src/app/webhooks/deliver.js';
 import { defaultDeliveryPolicy } from '../../src/app/webhooks/policy.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { Receiver, seedGrantable } from './receiver.js';
+import { webhookDeliverJob } from '../../src/app/webhooks/jobs.js';
 
 describeEachBackend('merchant webhooks are an outbox', ({ dialect }) => {
   let t: TestApp;
@@ -22,7 +22,7 @@ describeEachBackend('merchant webhooks are an outbox', ({ dialect }) => {
   });
 
   const webhookJobs = () =>
-    t.app.ctx.db.kysely.selectFrom('jobs').selectAll().where('kind', '=', WEBHOOK_DELIVER_JOB).execute();
+    t.app.ctx.db.kysely.selectFrom('jobs').selectAll().where('kind', '=', webhookDeliverJob.kind).execute();
 
   it('a grant change that rolls back leaves no delivery and no job behind', async () => {
     const seed = await seedGrantable(t.app.ctx.db);
@@ -65,7 +65,7 @@ describeEachBackend('merchant webhooks are an outbox', ({ dialect }) => {
 
   it('re-running an attempt that was already recorded (a crash before the job was marked done) sends nothing', async () => {
     const [job] = await webhookJobs();
-    const payload: unknown = JSON.parse(job!.payload);
+    const payload = webhookDeliverJob.schema.parse(JSON.parse(job!.payload));
     await deliverWebhookAttempt(t.app.ctx, payload, defaultDeliveryPolicy);
     await deliverWebhookAttempt(t.app.ctx, payload, defaultDeliveryPolicy);
     expect(receiver.at()).toHaveLength(1);

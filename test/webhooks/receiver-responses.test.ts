@@ -1,16 +1,17 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
-import { WEBHOOK_DELIVER_JOB } from '../../src/app/webhooks/events.js';
 import {
   defaultDeliveryPolicy,
   deliverWebhookAttempt,
   RESPONSE_KEEP_BYTES,
   type DeliveryPolicy,
 } from '../../src/app/webhooks/deliver.js';
+import { handle } from '../../src/core/jobs.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
 import { Receiver } from './receiver.js';
+import { webhookDeliverJob } from '../../src/app/webhooks/jobs.js';
 
 /**
  * Whatever a receiver answers, its delivery follows the retry schedule: a response body the
@@ -46,9 +47,7 @@ describeEachBackend('receiver responses are stored safely', ({ dialect }) => {
     receiver = await new Receiver().start();
     t = await startTestApp({
       dialect,
-      extraHandlers: {
-        [WEBHOOK_DELIVER_JOB]: (payload) => deliverWebhookAttempt(t.app.ctx, payload, policy),
-      },
+      extraJobs: [handle(webhookDeliverJob, (payload) => deliverWebhookAttempt(t.app.ctx, payload, policy))],
     });
   });
   afterAll(async () => {
@@ -172,7 +171,7 @@ describeEachBackend('receiver responses are stored safely', ({ dialect }) => {
       .insertInto('jobs')
       .values({
         id: newId('job', now),
-        kind: WEBHOOK_DELIVER_JOB,
+        kind: webhookDeliverJob.kind,
         payload: JSON.stringify({ deliveryId, attempt: 1, step: 0 }),
         status: 'dead',
         dedupe_key: null,

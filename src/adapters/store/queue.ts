@@ -175,19 +175,20 @@ export function backoffMs(attempt: number, random = Math.random()): number {
 
 /**
  * Records a failed run: back to `queued` after a backoff (or at `retryAt`), or `dead` after the
- * last attempt. `countAttempt: false` (a rate-limit wait, a paused server) does not use up an attempt.
+ * last attempt. `countAttempt: false` (a rate-limit wait, a paused server) does not use up an attempt;
+ * `final: true` (a payload its schema refuses: no retry can help) makes it `dead` at once.
  */
 export async function failJob(
   db: Executor,
   job: Pick<Job, 'id' | 'attempts' | 'max_attempts'>,
   worker: string,
   error: string,
-  options: { retryAt?: number; countAttempt?: boolean; now?: number } = {},
+  options: { retryAt?: number; countAttempt?: boolean; final?: boolean; now?: number } = {},
 ): Promise<'queued' | 'dead' | 'lost'> {
   const now = options.now ?? Date.now();
   const countAttempt = options.countAttempt ?? true;
   const attempts = countAttempt ? job.attempts : job.attempts - 1;
-  const dead = countAttempt && attempts >= job.max_attempts;
+  const dead = options.final === true || (countAttempt && attempts >= job.max_attempts);
   if (!dead) {
     // The same change was queued again while this run failed: that queued twin will do the work,
     // and requeueing this one would break "one queued job per key" (UNIQUE violation).

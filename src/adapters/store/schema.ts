@@ -39,12 +39,14 @@ import type {
   OAuthStatesTable,
   PortalSessionsTable,
 } from './tables/sign-in.js';
+import type { InstanceSettingsTable } from './tables/settings.js';
 
 export type * from './tables/catalog.js';
 export type * from './tables/grants.js';
 export type * from './tables/queue.js';
 export type * from './tables/webhooks.js';
 export type * from './tables/sign-in.js';
+export type * from './tables/settings.js';
 
 /**
  * Table types shared by the SQLite and PostgreSQL stores.
@@ -83,4 +85,5 @@ export interface Database {
   admins: AdminsTable;
   admin_sessions: AdminSessionsTable;
   admin_invitations: AdminInvitationsTable;
+  instance_settings: InstanceSettingsTable;
 }

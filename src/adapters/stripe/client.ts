@@ -13,16 +13,19 @@ import type {
   StripePriceInput,
   StripePriceSnapshot,
   StripeProductInput,
+  StripeWebhookEndpoint,
   SubscriptionSnapshot,
   UndeliveredEvent,
 } from '../../core/ports/stripe.js';
+import { createWebhookEndpoint, retrieveWebhookEndpoint } from './webhook-endpoints.js';
 
 /** Stripe's default signature tolerance; the design's "5-minute tolerance". */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export interface StripeClientOptions {
   secretKey: string;
-  webhookSecret: string;
+  /** STRIPE_WEBHOOK_SECRET; none when Rolegate creates its own endpoint (the secret is then stored). */
+  webhookSecret?: string | undefined;
   /** `STRIPE_API_URL`: another host (a REST proxy or the local Stripe). Default: api.stripe.com. */
   apiUrl?: string | undefined;
   /** Request timeout, ms. Default 20 000. */
@@ -70,22 +73,24 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
 /** The StripePort on the `stripe` package. Every create carries the caller's idempotency key. */
 export class StripeClient implements StripePort {
   readonly sdk: Stripe;
-  private readonly webhookSecret: string;
+  private readonly webhookSecret: string | undefined;
 
   constructor(options: StripeClientOptions) {
     this.sdk = createStripeSdk(options);
     this.webhookSecret = options.webhookSecret;
   }
 
-  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): StripeEventEnvelope {
+  verifyWebhook(
+    rawBody: Buffer,
+    signatureHeader: string | undefined,
+    otherSecrets: readonly string[] = [],
+  ): StripeEventEnvelope {
     if (!signatureHeader) throw new Error('the Stripe-Signature header is missing');
+    const secrets = [this.webhookSecret, ...otherSecrets].filter((s): s is string => Boolean(s));
+    if (secrets.length === 0)
+      throw new Error('no webhook signing secret: set STRIPE_WEBHOOK_SECRET or create the endpoint in Setup');
     // constructEvent checks the HMAC over the exact bytes and the timestamp tolerance.
-    const event = this.sdk.webhooks.constructEvent(
-      rawBody,
-      signatureHeader,
-      this.webhookSecret,
-      WEBHOOK_TOLERANCE_SECONDS,
-    );
+    const event = this.constructWithAny(rawBody, signatureHeader, secrets);
     // The SDK only bounds the signature's age; a timestamp from the future (a replay prepared in
     // advance, or a sender's clock far off) is refused the same way.
     const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(signatureHeader)?.[1]);
@@ -343,6 +348,29 @@ export class StripeClient implements StripePort {
       const inv = await this.sdk.invoices.retrieve(invoiceId);
       return idOf(inv.parent?.subscription_details?.subscription);
     });
+  }
+
+  private constructWithAny(rawBody: Buffer, header: string, secrets: string[]): Stripe.Event {
+    let first: unknown;
+    for (const secret of secrets) {
+      try {
+        return this.sdk.webhooks.constructEvent(rawBody, header, secret, WEBHOOK_TOLERANCE_SECONDS);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    throw first;
+  }
+
+  createWebhookEndpoint(
+    input: { url: string; events: readonly string[]; description: string },
+    idempotencyKey: string,
+  ): Promise<StripeWebhookEndpoint & { secret: string }> {
+    return createWebhookEndpoint(this.sdk, input, idempotencyKey);
+  }
+
+  retrieveWebhookEndpoint(id: string): Promise<StripeWebhookEndpoint | null> {
+    return retrieveWebhookEndpoint(this.sdk, id);
   }
 
   createPortalSession(customerId: string, returnUrl: string): Promise<string> {

@@ -1,14 +1,22 @@
 import { GatewayDispatchEvents, type GatewayDispatchPayload } from 'discord-api-types/v10';
 import { planMemberSync } from '../../core/desired-roles.js';
 import { FailureError } from '../../core/failure.js';
-import type { Executor } from '../../adapters/store/db.js';
 import { RetryLater } from '../../core/jobs.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
-import { enqueueObservedSync, type MemberSyncPayload } from '../grants/grants.js';
-import { loadGrants } from './member-sync-data.js';
-import { enforcedRoleIdsOf, pausedByBreaker } from './reconcile-data.js';
+import { enqueueObservedSync } from '../grants/grants.js';
+import { serverCheckJob } from './jobs.js';
+import { loadMemberGrants } from './store/grants.js';
+import { refreshQueuedObservation } from './store/jobs.js';
+import {
+  enforcedRoleIdsOf,
+  loadServer,
+  managedRoleIdsOf,
+  pauseServer,
+  serverOfGuild,
+} from './store/servers.js';
+import { pausedByBreaker } from './breaker.js';
 import { healServer } from './heal.js';
-import { loadServer, managedRoleIdsOf, pauseServer, refreshServer, serverHealth } from './servers.js';
+import { refreshServer, serverHealth } from './servers.js';
 
 /**
  * What the gateway listener does with each dispatch (docs/decisions/0018-gateway-listener.md).
@@ -17,9 +25,6 @@ import { loadServer, managedRoleIdsOf, pauseServer, refreshServer, serverHealth 
  * burst of events costs one job per member or server (jobs are deduplicated) and the same code
  * paths as everything else do the work.
  */
-
-/** Re-reads one server's guild, roles and bot standing, and pauses or heals it (queued by role/guild events). */
-export const SERVER_CHECK_JOB = 'server.check';
 
 /** The sync cause the gateway writes to the sync log and the audit log. */
 export const GATEWAY_CAUSE = { memberAdd: 'gateway_member_add', memberUpdate: 'gateway_member_update' };
@@ -36,44 +41,6 @@ interface KnownServer {
   bot_user_id: string | null;
 }
 
-async function serverOfGuild(db: Executor, guildId: string): Promise<KnownServer | undefined> {
-  return db
-    .selectFrom('servers')
-    .select(['id', 'status', 'bot_user_id'])
-    .where('guild_id', '=', guildId)
-    .where('status', '!=', 'removed')
-    .executeTakeFirst();
-}
-
-/**
- * The member is as the grants want, but a sync queued earlier may hold an older observation (an
- * event our own sync caused halfway, e.g. one role of two added): it gets this newer one, so it
- * runs without calls instead of repeating what is already done.
- */
-async function refreshQueuedObservation(
-  db: Executor,
-  serverId: string,
-  userId: string,
-  roleIds: readonly string[],
-): Promise<boolean> {
-  const queued = await db
-    .selectFrom('jobs')
-    .select(['id', 'payload'])
-    .where('dedupe_key', '=', `sync:${serverId}:${userId}`)
-    .where('status', '=', 'queued')
-    .executeTakeFirst();
-  if (!queued) return false;
-  const payload = JSON.parse(queued.payload) as MemberSyncPayload;
-  if (!payload.observedRoles) return false;
-  await db
-    .updateTable('jobs')
-    .set({ payload: JSON.stringify({ ...payload, observedRoles: [...roleIds] }) })
-    .where('id', '=', queued.id)
-    .where('status', '=', 'queued')
-    .execute();
-  return true;
-}
-
 /**
  * A member joined or their roles changed: plan locally against the roles the event shows (the same
  * pure plan member sync uses) and queue a member sync, planned against those roles (no read), only
@@ -88,7 +55,7 @@ export async function onMemberChanged(
 ): Promise<GatewayReaction> {
   const db = ctx.db.kysely;
   const managed = await managedRoleIdsOf(db, server.id);
-  const grants = await loadGrants(ctx, server.id, userId);
+  const grants = await loadMemberGrants(db, server.id, userId);
   if (grants.length === 0 && !roleIds.some((r) => managed.has(r))) return 'ignored';
   const plan = planMemberSync({
     grants,
@@ -109,7 +76,7 @@ export async function onMemberChanged(
 
 export async function queueServerCheck(ctx: AppContext, serverId: string): Promise<GatewayReaction> {
   await inTransaction(ctx, (tx) =>
-    tx.enqueue({ kind: SERVER_CHECK_JOB, payload: { serverId }, dedupeKey: `server-check:${serverId}` }),
+    tx.enqueue(serverCheckJob, { serverId }, { dedupeKey: `server-check:${serverId}` }),
   );
   return 'server_check_queued';
 }
@@ -199,24 +166,18 @@ export async function checkServer(
   return 'paused';
 }
 
-/** The job the gateway queues for role and guild events. */
-export function gatewayJobHandlers(ctx: AppContext): Record<string, (payload: unknown) => Promise<void>> {
-  return {
-    [SERVER_CHECK_JOB]: async (payload) => {
-      const serverId = (payload as { serverId?: unknown } | null)?.serverId;
-      if (typeof serverId !== 'string') throw new Error('server.check payload needs serverId');
-      try {
-        const outcome = await checkServer(ctx, serverId);
-        ctx.log.info({ serverId, outcome }, 'server checked after a gateway event');
-      } catch (err) {
-        if (
-          err instanceof FailureError &&
-          err.failure.owner === 'retry' &&
-          err.failure.retryAfterMs !== undefined
-        )
-          throw new RetryLater(Date.now() + err.failure.retryAfterMs, err.failure.message);
-        throw err;
-      }
-    },
-  };
+/** The `server.check` job the gateway queues for role and guild events. */
+export async function runServerCheckJob(ctx: AppContext, { serverId }: { serverId: string }): Promise<void> {
+  try {
+    const outcome = await checkServer(ctx, serverId);
+    ctx.log.info({ serverId, outcome }, 'server checked after a gateway event');
+  } catch (err) {
+    if (
+      err instanceof FailureError &&
+      err.failure.owner === 'retry' &&
+      err.failure.retryAfterMs !== undefined
+    )
+      throw new RetryLater(Date.now() + err.failure.retryAfterMs, err.failure.message);
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GatewayIntentBits, type GatewayDispatchPayload } from 'discord-api-types/v10';
 import type { AppContext } from '../shared/context.js';
 import { handleGatewayDispatch, orderKey, type GatewayReaction } from './gateway-events.js';
-import { claimLease, recordGatewayStatus, releaseLease, type GatewayStatus } from './gateway-lease.js';
+import { claimLease, recordGatewayStatus, releaseLease, type GatewayStatus } from './store/gateway-lease.js';
 import {
   DISALLOWED_INTENTS,
   FINAL_CLOSE_CODES,

@@ -2,11 +2,13 @@ import { FailureError } from '../../core/failure.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { enqueueMemberSync } from '../grants/grants.js';
-import { refreshServer, resumeServer, serverHealth } from './servers.js';
-import { pausedByBreaker } from './reconcile-data.js';
+import { refreshServer, serverHealth } from './servers.js';
+import { findServer, recordPausedCheck, resumeServer, serversIn } from './store/servers.js';
+import { usersWithWaitingGrants } from './store/grants.js';
+import { usersHeldBackSince } from './store/sync-log.js';
+import { pausedByBreaker } from './breaker.js';
 
-/** The periodic task that re-checks paused servers. */
-export const SERVERS_HEAL_JOB = 'servers.heal';
+/** How often the `servers.heal` task (./jobs.ts) re-checks paused servers. */
 export const SERVERS_HEAL_EVERY_MS = 30_000;
 
 /**
@@ -21,60 +23,26 @@ export async function healServer(ctx: AppContext, serverId: string): Promise<boo
   } catch (err) {
     if (!(err instanceof FailureError)) throw err;
     // Still broken (bot removed, no access) or Discord unavailable: stay paused, check again next period.
-    await ctx.db.kysely
-      .updateTable('servers')
-      .set(
-        err.failure.owner === 'merchant'
-          ? { pause_reason: err.failure.message, health_checked_at: ctx.clock.now() }
-          : { health_checked_at: ctx.clock.now() },
-      )
-      .where('id', '=', serverId)
-      .execute();
+    await recordPausedCheck(ctx.db.kysely, serverId, {
+      reason: err.failure.owner === 'merchant' ? err.failure.message : undefined,
+      at: ctx.clock.now(),
+    });
     return false;
   }
   const health = await serverHealth(ctx, serverId);
   if (!health.healthy) {
     const first = health.roles.find((r) => r.problem)?.problem;
-    if (first)
-      await ctx.db.kysely
-        .updateTable('servers')
-        .set({ pause_reason: first.message })
-        .where('id', '=', serverId)
-        .execute();
+    if (first) await recordPausedCheck(ctx.db.kysely, serverId, { reason: first.message });
     return false;
   }
   const now = ctx.clock.now();
   await inTransaction(ctx, async (tx) => {
-    const server = await tx.db
-      .selectFrom('servers')
-      .select(['status', 'paused_at'])
-      .where('id', '=', serverId)
-      .executeTakeFirst();
+    const server = await findServer(tx.db, serverId);
     if (server?.status !== 'paused') return;
-    const waiting = await tx.db
-      .selectFrom('grants')
-      .innerJoin('customers', 'customers.id', 'grants.customer_id')
-      .select('customers.discord_user_id as userId')
-      .distinct()
-      .where('grants.server_id', '=', serverId)
-      .where('grants.active', '=', 1)
-      .where('grants.status', 'in', ['pending', 'failed'])
-      .where('customers.discord_user_id', 'is not', null)
-      .execute();
-    const skipped = await tx.db
-      .selectFrom('sync_log')
-      .select('discord_user_id as userId')
-      .distinct()
-      .where('server_id', '=', serverId)
-      .where('outcome', 'in', ['skipped', 'failed'])
-      .where('error_owner', '=', 'merchant')
-      .where('action', '!=', 'billing') // a Stripe failure, not a member to re-sync
-      .where('created_at', '>=', server.paused_at ?? 0)
-      .execute();
+    const waiting = await usersWithWaitingGrants(tx.db, serverId);
+    const skipped = await usersHeldBackSince(tx.db, serverId, server.paused_at ?? 0);
     await resumeServer(tx.db, serverId, now);
-    const users = new Set(
-      [...waiting, ...skipped].map((r) => r.userId).filter((u): u is string => u !== null),
-    );
+    const users = new Set([...waiting, ...skipped]);
     for (const userId of users) await enqueueMemberSync(tx, serverId, userId, 'heal');
     ctx.log.info(
       { serverId, queued: users.size },
@@ -87,11 +55,7 @@ export async function healServer(ctx: AppContext, serverId: string): Promise<boo
 /** The `servers.heal` periodic job: heals every paused server it can. */
 export async function healPausedServers(ctx: AppContext): Promise<number> {
   if (!ctx.ports.discord) return 0;
-  const paused = await ctx.db.kysely
-    .selectFrom('servers')
-    .select(['id', 'status', 'paused_at'])
-    .where('status', '=', 'paused')
-    .execute();
+  const paused = await serversIn(ctx.db.kysely, ['paused']);
   let healed = 0;
   for (const s of paused) {
     // A breaker stop is not a setup problem: only reconcile (a smaller diff, or a person's confirmation) lifts it.

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Executor } from '../../adapters/store/db.js';
 import type { AppContext } from '../shared/context.js';
 import { sessionIsLive } from '../admin/sessions.js';
+import { apiKeyLive, insertInstallState, useInstallState } from './store/install-state.js';
+export { deleteExpiredOAuthStates } from './store/install-state.js';
 
 /**
  * The `state` of a bot install (decision 0007): random, stored hashed with who asked for it, and
@@ -18,34 +19,20 @@ const hashState = (state: string) => createHash('sha256').update(state).digest('
 export async function issueInstallState(ctx: AppContext, actor: string): Promise<string> {
   const state = randomBytes(32).toString('base64url');
   const now = ctx.clock.now();
-  await ctx.db.kysely
-    .insertInto('oauth_states')
-    .values({
-      state_hash: hashState(state),
-      purpose: PURPOSE,
-      actor,
-      created_at: now,
-      expires_at: now + INSTALL_STATE_TTL_MS,
-      used_at: null,
-    })
-    .execute();
+  await insertInstallState(ctx.db.kysely, {
+    hash: hashState(state),
+    purpose: PURPOSE,
+    actor,
+    now,
+    expiresAt: now + INSTALL_STATE_TTL_MS,
+  });
   return state;
 }
 
 /** Uses the state up (once, atomically): who asked for it, or null when unknown, used or expired. */
 export async function consumeInstallState(ctx: AppContext, state: string): Promise<{ actor: string } | null> {
   if (state.length > 200) return null;
-  const now = ctx.clock.now();
-  const row = await ctx.db.kysely
-    .updateTable('oauth_states')
-    .set({ used_at: now })
-    .where('state_hash', '=', hashState(state))
-    .where('purpose', '=', PURPOSE)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .returning('actor')
-    .executeTakeFirst();
-  return row ?? null;
+  return useInstallState(ctx.db.kysely, hashState(state), PURPOSE, ctx.clock.now());
 }
 
 /**
@@ -64,16 +51,5 @@ export async function installActorAllowed(
   if (sessionId) return sessionId === browserSessionId && (await sessionIsLive(ctx, sessionId));
   const apiKeyId = /^person:(key_[0-9a-z]{26})$/.exec(actor)?.[1];
   if (!apiKeyId) return false;
-  const key = await ctx.db.kysely
-    .selectFrom('api_keys')
-    .select('id')
-    .where('id', '=', apiKeyId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return key !== undefined;
-}
-
-export async function deleteExpiredOAuthStates(db: Executor, before: number): Promise<number> {
-  const r = await db.deleteFrom('oauth_states').where('expires_at', '<', before).executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return apiKeyLive(ctx.db.kysely, apiKeyId);
 }

@@ -1,21 +1,8 @@
 import { FailureError } from '../../core/failure.js';
 import { RetryLater } from '../../core/jobs.js';
 import type { AppContext } from '../shared/context.js';
-import type { MemberSyncPayload } from '../grants/grants.js';
+import type { MemberSyncPayload } from './jobs.js';
 import { syncMember } from './member-sync.js';
-
-function isSyncPayload(p: unknown): p is MemberSyncPayload {
-  if (typeof p !== 'object' || p === null) return false;
-  const o = p as Record<string, unknown>;
-  return (
-    typeof o.serverId === 'string' &&
-    typeof o.userId === 'string' &&
-    typeof o.cause === 'string' &&
-    (o.verify === undefined || typeof o.verify === 'boolean') &&
-    (o.observedRoles === undefined ||
-      (Array.isArray(o.observedRoles) && o.observedRoles.every((r) => typeof r === 'string')))
-  );
-}
 
 /**
  * The `member.sync` job. Retry-owned failures propagate as FailureError (the worker backs off with
@@ -23,8 +10,7 @@ function isSyncPayload(p: unknown): p is MemberSyncPayload {
  * Merchant, customer and bug failures are recorded on the grants and end the job: retrying could
  * not help, and for merchant failures the heal task takes over.
  */
-export async function runMemberSyncJob(ctx: AppContext, payload: unknown): Promise<void> {
-  if (!isSyncPayload(payload)) throw new Error('member.sync payload needs serverId, userId and cause');
+export async function runMemberSyncJob(ctx: AppContext, payload: MemberSyncPayload): Promise<void> {
   try {
     await syncMember(ctx, payload.serverId, payload.userId, payload.cause, {
       verify: payload.verify === true,

@@ -6,8 +6,9 @@ import { AppError } from '../../core/errors.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { applyGrantEvent, type GrantEventOptions } from '../grants/grants.js';
-import { writeSyncLog, type LoadedGrant } from './member-sync-data.js';
-import { pauseServer, type ServerRow } from './servers.js';
+import type { AccessGrant } from './access-grant.js';
+import { recordFailure, type FailedStep } from './apply.js';
+import type { ServerRow } from './store/servers.js';
 
 /** What member sync writes back to the grants after (or instead of) its Discord calls. */
 
@@ -17,8 +18,6 @@ export interface SyncResult {
   outcome: 'done' | 'paused' | 'failed' | 'skipped';
   failure?: Failure;
 }
-
-export type SyncAction = 'add_role' | 'remove_role' | 'join' | 'kick' | 'check';
 
 /**
  * Writes a delivery outcome. A grant that changed meanwhile (revoked, suspended, or written by a
@@ -41,7 +40,7 @@ async function recordOutcome(
 /** Marks every live grant that is not yet delivered — or that `failedRoles` concern — as failed with `failure`. */
 export async function markFailed(
   ctx: AppContext,
-  grants: LoadedGrant[],
+  grants: AccessGrant[],
   failure: Failure,
   cause: string,
   failedRoles?: Set<string>,
@@ -50,11 +49,7 @@ export async function markFailed(
   for (const g of grants) {
     if (!isLive(g, now)) continue;
     if (failedRoles && !g.entitlement.roleIds.some((r) => failedRoles.has(r))) continue;
-    if (
-      g.row.status === 'failed' &&
-      g.row.last_error_code === failure.code &&
-      g.row.last_error_message === failure.message
-    )
+    if (g.status === 'failed' && g.lastErrorCode === failure.code && g.lastErrorMessage === failure.message)
       continue; // unchanged: no write, no webhook
     await recordOutcome(ctx, g.id, 'delivery_failed', {
       cause,
@@ -66,7 +61,7 @@ export async function markFailed(
 /** Marks every live grant delivered with the roles of it the member now holds (unchanged → no write). */
 export async function markDelivered(
   ctx: AppContext,
-  grants: LoadedGrant[],
+  grants: AccessGrant[],
   memberRoles: ReadonlySet<string>,
   cause: string,
 ) {
@@ -75,40 +70,42 @@ export async function markDelivered(
     if (!isLive(g, now)) continue;
     const given = g.entitlement.roleIds.filter((r) => memberRoles.has(r)).sort();
     const same = JSON.stringify([...g.grantedRoleIds].sort()) === JSON.stringify(given);
-    if (g.row.status === 'delivered' && same) continue; // a renewal or repeated sync: nothing to write
+    if (g.status === 'delivered' && same) continue; // a renewal or repeated sync: nothing to write
     await recordOutcome(ctx, g.id, 'delivery_succeeded', { cause, grantedRoleIds: given });
   }
 }
 
 /**
- * Records a failure and reacts by owner: merchant → pause the server (plain-words reason) and mark
- * the grants failed; customer / bug → mark the grants failed (retrying cannot help); retry → rethrow
- * so the job backs off (the grants stay as they are meanwhile).
+ * Records a failure (apply.ts: a merchant failure pauses the server, then the sync-log row) and
+ * reacts by owner.
  */
 export async function handleFailure(
   ctx: AppContext,
   server: ServerRow,
-  grants: LoadedGrant[],
+  grants: AccessGrant[],
   userId: string,
   cause: string,
   err: unknown,
-  at: { action: SyncAction; roleId?: string; grantId: string | null },
+  at: FailedStep,
 ): Promise<SyncResult> {
-  if (!(err instanceof FailureError)) throw err;
+  const error = await recordFailure(ctx, { serverId: server.id, userId, cause }, err, at);
+  return reactToFailure(ctx, server, grants, cause, error, at);
+}
+
+/**
+ * What member sync does with a recorded failure, by owner: merchant → mark the grants failed (the
+ * server is paused already); customer / bug → mark the grants failed (retrying cannot help); retry →
+ * rethrow so the job backs off (the grants stay as they are meanwhile).
+ */
+export async function reactToFailure(
+  ctx: AppContext,
+  server: ServerRow,
+  grants: AccessGrant[],
+  cause: string,
+  err: FailureError,
+  at: FailedStep,
+): Promise<SyncResult> {
   const failure = err.failure;
-  // Pause before logging, so the heal task (which re-syncs members logged since paused_at) sees this row.
-  if (failure.owner === 'merchant')
-    await pauseServer(ctx.db.kysely, server.id, failure.message, ctx.clock.now());
-  await writeSyncLog(ctx, {
-    serverId: server.id,
-    userId,
-    grantId: at.grantId,
-    action: at.action,
-    roleId: at.roleId ?? null,
-    outcome: 'failed',
-    failure,
-    cause,
-  });
   switch (failure.owner) {
     case 'retry':
       throw err;
@@ -124,7 +121,7 @@ export async function handleFailure(
       else
         await markFailed(
           ctx,
-          grants.filter((g) => g.row.status !== 'delivered'),
+          grants.filter((g) => g.status !== 'delivered'),
           failure,
           cause,
         );

@@ -1,57 +1,50 @@
 import type { Failure } from '../../core/failure.js';
 import { FailureError } from '../../core/failure.js';
 import { isLive } from '../../core/desired-roles.js';
-import {
-  ADMINISTRATOR,
-  KICK_MEMBERS,
-  outranks,
-  roleProblem,
-  type BotStanding,
-  type RoleInfo,
-} from '../../core/role-grantability.js';
-import type { AppContext } from '../shared/context.js';
+import { ADMINISTRATOR, KICK_MEMBERS, outranks, type RoleInfo } from '../../core/role-grantability.js';
 import { accessTokenFor, markLinkDead } from '../buyer/discord-link.js';
-import type { DiscordMember, DiscordPort } from '../../core/ports/discord.js';
+import type { DiscordMember } from '../../core/ports/discord.js';
+import { auditReason, type AccessGrant } from './access-grant.js';
+import { applyMemberPlan, precheckPlan, type MemberTarget } from './apply.js';
+import { recordHeldRoles } from './grant-roles.js';
 import {
-  auditReason,
-  grantFor,
-  recordEndedGrantRoles,
-  writeSyncLog,
-  type LoadedGrant,
-} from './member-sync-data.js';
-import { handleFailure, markDelivered, markFailed, type SyncResult } from './member-sync-outcome.js';
-import type { ServerRow } from './servers.js';
+  handleFailure,
+  markDelivered,
+  markFailed,
+  reactToFailure,
+  type SyncResult,
+} from './member-sync-outcome.js';
+import type { ServerRow } from './store/servers.js';
+import { writeSyncLog } from './store/sync-log.js';
 
-/** One member sync in progress: what it loaded, and what it knows of the member so far. */
-export interface SyncRun {
-  ctx: AppContext;
+/**
+ * One member sync in progress: what it loaded, and what it knows of the member so far (`held`: the
+ * managed roles the member holds, as far as this run knows).
+ */
+export interface SyncRun extends MemberTarget {
   server: ServerRow;
-  grants: LoadedGrant[];
-  userId: string;
-  cause: string;
-  now: number;
-  discord: DiscordPort;
+  grants: AccessGrant[];
   managed: Set<string>;
   enforced: Set<string>;
-  roles: RoleInfo[];
-  bot: BotStanding;
-  /** The managed roles the member holds, as far as this run knows. */
-  memberRoles: Set<string>;
   /** Mutating Discord calls made. */
   changes: number;
 }
 
+/** Writes what each ended grant of the member still holds, once the sync reached the member. */
+export const recordEndedGrantRoles = (run: SyncRun) =>
+  recordHeldRoles(run.ctx, run.grants, run.held, { now: run.ctx.clock.now(), live: false });
+
 /** The user is not in the server and no grant wants them there: they hold nothing. */
 export async function notInServer(run: SyncRun): Promise<SyncResult> {
-  run.memberRoles = new Set();
-  await recordEndedGrantRoles(run.ctx, run.grants, run.memberRoles);
+  run.held = new Set();
+  await recordEndedGrantRoles(run);
   return { changes: run.changes, outcome: 'done' };
 }
 
 /** The `guilds.join` token of a customer with a live grant on this server, if any (and whose it is). */
 export async function linkToken(run: SyncRun): Promise<{ token: string; customerId: string } | null> {
   const live = run.grants.filter((g) => isLive(g, run.now));
-  for (const customerId of new Set(live.map((g) => g.row.customer_id))) {
+  for (const customerId of new Set(live.map((g) => g.customerId))) {
     const token = await accessTokenFor(run.ctx, customerId);
     if (token) return { token, customerId };
   }
@@ -65,10 +58,10 @@ export async function linkToken(run: SyncRun): Promise<{ token: string; customer
  */
 export async function joinMember(run: SyncRun, roles: readonly string[]): Promise<SyncResult> {
   const { ctx, server, grants, userId, cause } = run;
-  run.memberRoles = new Set();
+  run.held = new Set();
   const joinGrant = grants.find((g) => isLive(g, run.now)) ?? null;
-  const problem = await precheck(run, roles, []);
-  if (problem) return problem;
+  const refused = await precheckPlan(run, { add: roles, remove: [] });
+  if (refused) return reactToFailure(ctx, server, grants, cause, refused.error, refused.at);
   const link = await linkToken(run);
   if (!link) {
     const failure: Failure = {
@@ -78,7 +71,7 @@ export async function joinMember(run: SyncRun, roles: readonly string[]): Promis
         'You are not in the Discord server yet. Connect your Discord account so Rolegate can add you, or join the server and use /claim.',
     };
     const grantId = joinGrant?.id ?? null;
-    await writeSyncLog(ctx, {
+    await writeSyncLog(ctx.db.kysely, {
       serverId: server.id,
       userId,
       grantId,
@@ -86,6 +79,7 @@ export async function joinMember(run: SyncRun, roles: readonly string[]): Promis
       outcome: 'failed',
       failure,
       cause,
+      at: ctx.clock.now(),
     });
     await markFailed(ctx, grants, failure, cause);
     return { changes: run.changes, outcome: 'failed', failure };
@@ -109,7 +103,7 @@ export async function joinMember(run: SyncRun, roles: readonly string[]): Promis
       grantId: joinGrant?.id ?? null,
     });
   }
-  await writeSyncLog(ctx, {
+  await writeSyncLog(ctx.db.kysely, {
     serverId: server.id,
     userId,
     grantId: joinGrant?.id ?? null,
@@ -117,16 +111,15 @@ export async function joinMember(run: SyncRun, roles: readonly string[]): Promis
     outcome: 'ok',
     message: outcome,
     cause,
+    at: ctx.clock.now(),
   });
-  if (outcome === 'added') for (const r of roles) run.memberRoles.add(r);
-  for (const roleId of roles) {
-    if (run.memberRoles.has(roleId)) continue;
-    const added = await changeRole(run, 'add_role', roleId);
-    if (added === 'not_member') return notInServer(run); // left again at once; the next sync decides
-    if (added !== 'ok') return added;
-  }
-  await markDelivered(ctx, grants, run.memberRoles, cause);
-  await recordEndedGrantRoles(ctx, grants, run.memberRoles);
+  if (outcome === 'added') for (const r of roles) run.held.add(r);
+  // 204: already a member, the body's roles were ignored; they go one by one.
+  const applied = await applyRoles(run, { add: roles.filter((r) => !run.held.has(r)), remove: [] });
+  if (applied === 'not_member') return notInServer(run); // left again at once; the next sync decides
+  if (applied !== 'ok') return applied;
+  await markDelivered(ctx, grants, run.held, cause);
+  await recordEndedGrantRoles(run);
   return { changes: run.changes, outcome: 'done' };
 }
 
@@ -139,7 +132,8 @@ export async function kickMember(
   run: SyncRun,
   observed: DiscordMember | null | undefined,
 ): Promise<SyncResult> {
-  const { ctx, server, grants, userId, cause, bot } = run;
+  const { ctx, server, grants, userId, cause } = run;
+  const bot = run.standing.bot;
   const kickGrant = grants.find((g) => g.entitlement.revokeAction === 'kick')?.id ?? null;
   let member = observed;
   if (member === undefined) {
@@ -152,7 +146,7 @@ export async function kickMember(
   if (member === null) return notInServer(run);
   const memberRoles = new Set(member.roleIds);
   const perms = BigInt(bot.permissions);
-  const targetTop = run.roles
+  const targetTop = run.standing.roles
     .filter((r) => memberRoles.has(r.id))
     .reduce<RoleInfo | null>((t, r) => (!t || outranks(r, t) ? r : t), null);
   const canKick =
@@ -178,60 +172,28 @@ export async function kickMember(
   } catch (err) {
     return handleFailure(ctx, server, grants, userId, cause, err, { action: 'kick', grantId: kickGrant });
   }
-  await writeSyncLog(ctx, {
+  await writeSyncLog(ctx.db.kysely, {
     serverId: server.id,
     userId,
     grantId: kickGrant,
     action: 'kick',
     outcome: 'ok',
     cause,
+    at: ctx.clock.now(),
   });
   return notInServer(run);
 }
 
-/** Pre-validates against the stored snapshot: a role the bot cannot touch costs no Discord call. */
-export async function precheck(
+/**
+ * The member's role changes through the one writer (apply.ts); a failure gets member sync's
+ * reaction (grants marked, or the queue retries). `not_member`: a PUT answered Unknown Member.
+ */
+export async function applyRoles(
   run: SyncRun,
-  add: readonly string[],
-  remove: readonly string[],
-): Promise<SyncResult | null> {
-  for (const roleId of [...add, ...remove]) {
-    const problem = roleProblem(roleId, run.roles, run.bot);
-    if (!problem) continue;
-    if (problem.code === 'role_missing' && remove.includes(roleId)) continue;
-    const failure: Failure = { owner: 'merchant', code: problem.code, message: problem.message };
-    return handleFailure(run.ctx, run.server, run.grants, run.userId, run.cause, new FailureError(failure), {
-      action: remove.includes(roleId) ? 'remove_role' : 'add_role',
-      roleId,
-      grantId: grantFor(run.grants, roleId, run.now),
-    });
-  }
-  return null;
-}
-
-/** One per-role PUT or DELETE, logged. `not_member`: Discord answered Unknown Member. */
-export async function changeRole(
-  run: SyncRun,
-  action: 'add_role' | 'remove_role',
-  roleId: string,
+  plan: { add: readonly string[]; remove: readonly string[] },
 ): Promise<'ok' | 'not_member' | SyncResult> {
-  const { ctx, server, userId, cause } = run;
-  const grantId = grantFor(run.grants, roleId, run.now);
-  const reason = auditReason(grantId, cause);
-  try {
-    if (action === 'add_role') {
-      const outcome = await run.discord.addRole(server.guild_id, userId, roleId, reason);
-      run.changes += 1;
-      if (outcome === 'not_member') return 'not_member';
-      run.memberRoles.add(roleId);
-    } else {
-      await run.discord.removeRole(server.guild_id, userId, roleId, reason);
-      run.changes += 1;
-      run.memberRoles.delete(roleId);
-    }
-  } catch (err) {
-    return handleFailure(ctx, server, run.grants, userId, cause, err, { action, roleId, grantId });
-  }
-  await writeSyncLog(ctx, { serverId: server.id, userId, grantId, action, roleId, outcome: 'ok', cause });
-  return 'ok';
+  const applied = await applyMemberPlan(run, plan);
+  run.changes += applied.changes;
+  if (applied.outcome !== 'failed') return applied.outcome;
+  return reactToFailure(run.ctx, run.server, run.grants, run.cause, applied.error, applied.at);
 }

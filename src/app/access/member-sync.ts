@@ -2,20 +2,29 @@ import type { Failure } from '../../core/failure.js';
 import { planMemberSync, isLive, type MemberPlan } from '../../core/desired-roles.js';
 import type { AppContext } from '../shared/context.js';
 import type { DiscordMember } from '../../core/ports/discord.js';
-import { loadGrants, recordEndedGrantRoles, writeSyncLog, type LoadedGrant } from './member-sync-data.js';
-import { handleFailure, markDelivered, markFailed, type SyncResult } from './member-sync-outcome.js';
+import type { AccessGrant } from './access-grant.js';
+import { precheckPlan } from './apply.js';
 import {
-  changeRole,
+  handleFailure,
+  markDelivered,
+  markFailed,
+  reactToFailure,
+  type SyncResult,
+} from './member-sync-outcome.js';
+import {
+  applyRoles,
   joinMember,
   kickMember,
   linkToken,
   notInServer,
-  precheck,
+  recordEndedGrantRoles,
   type SyncRun,
 } from './member-sync-steps.js';
-import { managedRoleIdsOf, storedStanding } from './servers.js';
+import { storedStanding } from './servers.js';
+import { loadMemberGrants } from './store/grants.js';
+import { enforcedRoleIdsOf, findServer, managedRoleIdsOf } from './store/servers.js';
+import { writeSyncLog } from './store/sync-log.js';
 import { requireDiscord } from '../shared/services.js';
-import { enforcedRoleIdsOf } from './reconcile-data.js';
 
 export type { SyncResult } from './member-sync-outcome.js';
 
@@ -44,11 +53,11 @@ export interface SyncOptions {
 }
 
 /** The managed roles the grants record as given to this member: what a sync without a read assumes they hold. */
-export function heldByRecord(grants: readonly LoadedGrant[], now: number): string[] {
+export function heldByRecord(grants: readonly AccessGrant[], now: number): string[] {
   const held = new Set<string>();
   for (const g of grants) {
     // A live grant not yet delivered (pending, failed) may hold part of its roles: PUT them again (idempotent).
-    if (isLive(g, now) && g.row.status !== 'delivered') continue;
+    if (isLive(g, now) && g.status !== 'delivered') continue;
     for (const r of g.grantedRoleIds) held.add(r);
   }
   return [...held].sort();
@@ -57,7 +66,7 @@ export function heldByRecord(grants: readonly LoadedGrant[], now: number): strin
 async function syncWhilePaused(
   ctx: AppContext,
   server: { id: string; pause_reason: string | null },
-  grants: LoadedGrant[],
+  grants: AccessGrant[],
   userId: string,
   cause: string,
 ): Promise<SyncResult> {
@@ -67,7 +76,7 @@ async function syncWhilePaused(
     code: 'server_paused',
     message: server.pause_reason ?? 'Syncing is paused for this server until its setup is fixed.',
   };
-  await writeSyncLog(ctx, {
+  await writeSyncLog(ctx.db.kysely, {
     serverId: server.id,
     userId,
     grantId: null,
@@ -75,10 +84,11 @@ async function syncWhilePaused(
     outcome: 'skipped',
     failure,
     cause,
+    at: ctx.clock.now(),
   });
   await markFailed(
     ctx,
-    grants.filter((g) => g.row.status !== 'delivered'),
+    grants.filter((g) => g.status !== 'delivered'),
     failure,
     cause,
   );
@@ -94,16 +104,16 @@ export async function syncMember(
   options: SyncOptions = {},
 ): Promise<SyncResult> {
   const db = ctx.db.kysely;
-  const server = await db.selectFrom('servers').selectAll().where('id', '=', serverId).executeTakeFirst();
+  const server = await findServer(db, serverId);
   if (!server || server.status === 'removed') return { changes: 0, outcome: 'skipped' };
-  const grants = await loadGrants(ctx, serverId, userId);
+  const grants = await loadMemberGrants(db, serverId, userId);
   if (server.status === 'paused') return syncWhilePaused(ctx, server, grants, userId, cause);
 
   const managed = await managedRoleIdsOf(db, serverId);
   for (const g of grants) for (const r of g.grantedRoleIds) managed.add(r);
   // Every enforced role of the server, as reconcile uses: a hand-given copy goes whoever holds it.
   const enforced = await enforcedRoleIdsOf(db, serverId);
-  const { roles, bot } = await storedStanding(db, server);
+  const standing = await storedStanding(ctx, server);
   const run: SyncRun = {
     ctx,
     server,
@@ -114,9 +124,8 @@ export async function syncMember(
     discord: requireDiscord(ctx),
     managed,
     enforced,
-    roles,
-    bot,
-    memberRoles: new Set(),
+    standing,
+    held: new Set(),
     changes: 0,
   };
   if (options.verify && options.observed === undefined) {
@@ -143,46 +152,44 @@ async function syncAgainst(run: SyncRun, observed: DiscordMember | null | undefi
     now,
   });
   if (known === null) return plan.join ? joinMember(run, joinRoles(run, plan)) : notInServer(run);
-  run.memberRoles = new Set(known);
+  run.held = new Set(known);
 
-  const problem = await precheck(run, plan.add, plan.remove);
-  if (problem) return problem;
+  const refused = await precheckPlan(run, plan);
+  if (refused) return reactToFailure(run.ctx, run.server, grants, run.cause, refused.error, refused.at);
   if (plan.kick) return kickMember(run, observed);
-
-  for (const roleId of plan.add) {
-    const added = await changeRole(run, 'add_role', roleId);
-    if (added === 'not_member')
-      return plan.entitled ? joinMember(run, joinRoles(run, plan)) : notInServer(run);
-    if (added !== 'ok') return added;
-  }
-  if (observed === undefined && plan.add.length === 0 && waitsForDelivery(grants, now)) {
-    // Nothing to PUT, yet a grant waits (an entitlement without roles, or roles another grant gave):
-    // only membership decides it. With a token, Add Guild Member is the answer (201 joined / 204
-    // already there); without one, a read says whether the buyer must still join.
-    if (await linkToken(run)) return joinMember(run, joinRoles(run, plan));
-    let member;
-    try {
-      member = await run.discord.getMember(run.server.guild_id, run.userId);
-    } catch (err) {
-      return handleFailure(run.ctx, run.server, grants, run.userId, run.cause, err, {
-        action: 'check',
-        grantId: null,
-      });
-    }
-    return syncAgainst(run, member);
-  }
-  for (const roleId of plan.remove) {
-    const removed = await changeRole(run, 'remove_role', roleId);
-    if (removed !== 'ok' && removed !== 'not_member') return removed;
-  }
-  await markDelivered(run.ctx, grants, run.memberRoles, run.cause);
-  await recordEndedGrantRoles(run.ctx, grants, run.memberRoles);
+  if (observed === undefined && plan.add.length === 0 && waitsForDelivery(grants, now))
+    return checkMembership(run, plan);
+  const applied = await applyRoles(run, plan);
+  if (applied === 'not_member')
+    return plan.entitled ? joinMember(run, joinRoles(run, plan)) : notInServer(run);
+  if (applied !== 'ok') return applied;
+  await markDelivered(run.ctx, grants, run.held, run.cause);
+  await recordEndedGrantRoles(run);
   return { changes: run.changes, outcome: 'done' };
+}
+
+/**
+ * Nothing to PUT, yet a grant waits (an entitlement without roles, or roles another grant gave):
+ * only membership decides it. With a token, Add Guild Member is the answer (201 joined / 204
+ * already there); without one, a read says whether the buyer must still join.
+ */
+async function checkMembership(run: SyncRun, plan: MemberPlan): Promise<SyncResult> {
+  if (await linkToken(run)) return joinMember(run, joinRoles(run, plan));
+  let member;
+  try {
+    member = await run.discord.getMember(run.server.guild_id, run.userId);
+  } catch (err) {
+    return handleFailure(run.ctx, run.server, run.grants, run.userId, run.cause, err, {
+      action: 'check',
+      grantId: null,
+    });
+  }
+  return syncAgainst(run, member);
 }
 
 /** Every managed role the member should have: what Add Guild Member gives a newcomer. */
 const joinRoles = (run: SyncRun, plan: MemberPlan) =>
   [...plan.desired].filter((r) => run.managed.has(r)).sort();
 
-const waitsForDelivery = (grants: readonly LoadedGrant[], now: number) =>
-  grants.some((g) => isLive(g, now) && g.row.status !== 'delivered');
+const waitsForDelivery = (grants: readonly AccessGrant[], now: number) =>
+  grants.some((g) => isLive(g, now) && g.status !== 'delivered');

@@ -64,10 +64,3 @@ export interface ReconcileReport {
   queuedSyncs: number;
   skippedByBreaker: boolean;
 }
-
-export interface Task {
-  userId: string;
-  roleId: string;
-  action: 'add_role' | 'remove_role';
-  grantId: string | null;
-}

@@ -1,8 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { Executor } from '../../adapters/store/db.js';
-import type { ServersTable } from '../../adapters/store/schema.js';
 import type { DiscordPort, DiscordRole } from '../../core/ports/discord.js';
-import { AppError, notFound } from '../../core/errors.js';
+import { AppError } from '../../core/errors.js';
 import { FailureError } from '../../core/failure.js';
 import { newId } from '../../core/ids.js';
 import {
@@ -16,22 +13,25 @@ import {
 import type { AppContext } from '../shared/context.js';
 import { requireDiscord } from '../shared/services.js';
 import { consumeInstallState, installActorAllowed, issueInstallState } from './install-state.js';
-import { readGatewayHealth, type GatewayHealth } from './gateway-lease.js';
+import { readGatewayHealth, type GatewayHealth } from './store/gateway-lease.js';
+import {
+  insertServer,
+  loadServer,
+  managedRoleIdsOf,
+  reactivateServer,
+  serverIdOfGuild,
+  storedRoles,
+  storeSnapshot,
+  type GuildSnapshot,
+  type ServerRow,
+} from './store/servers.js';
+import { inTransaction } from '../shared/context.js';
 
-export type ServerRow = Selectable<ServersTable>;
+export type { GuildSnapshot, ServerRow } from './store/servers.js';
+export { listServers, loadServer, managedRoleIdsOf, pauseServer, resumeServer } from './store/servers.js';
 
 /** Permissions the bot asks for on install: Manage Roles, Create Invite, Kick, View Channel, Send Messages, Embed Links. */
 export const BOT_INSTALL_PERMISSIONS = '268454915';
-
-/** What Discord says about the guild and the bot's place in it, as stored on the server row. */
-export interface GuildSnapshot {
-  guildId: string;
-  name: string;
-  ownerId: string;
-  botUserId: string;
-  roles: DiscordRole[];
-  standing: BotStanding;
-}
 
 /** Bot permissions per Discord's rule: owner → all; else @everyone OR the bot's roles; ADMINISTRATOR → all. */
 function botStanding(
@@ -82,59 +82,6 @@ export async function readGuild(discord: DiscordPort, guildId: string): Promise<
     roles: guild.roles,
     standing: botStanding(guildId, guild.ownerId, bot.id, guild.roles, member.roleIds),
   };
-}
-
-/** Writes a snapshot into the server row and replaces its stored roles. */
-async function storeSnapshot(db: Executor, serverId: string, snap: GuildSnapshot, now: number) {
-  await db
-    .updateTable('servers')
-    .set({
-      name: snap.name,
-      owner_id: snap.ownerId,
-      bot_user_id: snap.botUserId,
-      bot_permissions: snap.standing.permissions,
-      bot_top_position: snap.standing.topRole?.position ?? 0,
-      bot_top_role_id: snap.standing.topRole?.id ?? null,
-      health_checked_at: now,
-      updated_at: now,
-    })
-    .where('id', '=', serverId)
-    .execute();
-  await db.deleteFrom('server_roles').where('server_id', '=', serverId).execute();
-  if (snap.roles.length > 0)
-    await db
-      .insertInto('server_roles')
-      .values(
-        snap.roles.map((r) => ({
-          server_id: serverId,
-          role_id: r.id,
-          name: r.name,
-          position: r.position,
-          permissions: r.permissions,
-          managed: r.managed ? 1 : 0,
-        })),
-      )
-      .execute();
-}
-
-export async function loadServer(db: Executor, serverId: string): Promise<ServerRow> {
-  const server = await db.selectFrom('servers').selectAll().where('id', '=', serverId).executeTakeFirst();
-  if (!server) throw notFound('server', serverId);
-  return server;
-}
-
-/** Servers newest first (ids sort by creation time), `limit + 1` rows for `toPage`. */
-export async function listServers(
-  db: Executor,
-  page: { afterId?: string | undefined; limit: number },
-): Promise<ServerRow[]> {
-  let q = db
-    .selectFrom('servers')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(page.limit + 1);
-  if (page.afterId) q = q.where('id', '<', page.afterId);
-  return q.execute();
 }
 
 /** The URL a merchant opens to install the bot (code-grant flow), with a single-use state naming `actor`. */
@@ -189,38 +136,26 @@ export async function connectServer(
     );
   const snap = await readGuild(discord, tokens.guild.id);
   const now = ctx.clock.now();
-  return ctx.db.kysely.transaction().execute(async (trx) => {
-    const existing = await trx
-      .selectFrom('servers')
-      .select('id')
-      .where('guild_id', '=', snap.guildId)
-      .executeTakeFirst();
-    const id = existing?.id ?? newId('server', now);
-    if (existing) {
-      await trx
-        .updateTable('servers')
-        .set({ status: 'active', pause_reason: null, paused_at: null })
-        .where('id', '=', id)
-        .execute();
-    } else {
-      await trx
-        .insertInto('servers')
-        .values(
-          serverRow({
-            id,
-            guildId: snap.guildId,
-            name: snap.name,
-            now,
-            bot_user_id: snap.botUserId,
-            owner_id: snap.ownerId,
-            bot_permissions: snap.standing.permissions,
-            health_checked_at: now,
-          }),
-        )
-        .execute();
-    }
-    await storeSnapshot(trx, id, snap, now);
-    return loadServer(trx, id);
+  return inTransaction(ctx, async ({ db }) => {
+    const existing = await serverIdOfGuild(db, snap.guildId);
+    const id = existing ?? newId('server', now);
+    if (existing) await reactivateServer(db, id);
+    else
+      await insertServer(
+        db,
+        serverRow({
+          id,
+          guildId: snap.guildId,
+          name: snap.name,
+          now,
+          bot_user_id: snap.botUserId,
+          owner_id: snap.ownerId,
+          bot_permissions: snap.standing.permissions,
+          health_checked_at: now,
+        }),
+      );
+    await storeSnapshot(db, id, snap, now);
+    return loadServer(db, id);
   });
 }
 
@@ -257,23 +192,17 @@ export async function refreshServer(ctx: AppContext, serverId: string): Promise<
   const server = await loadServer(ctx.db.kysely, serverId);
   const snap = await readGuild(requireDiscord(ctx), server.guild_id);
   const now = ctx.clock.now();
-  await ctx.db.kysely.transaction().execute((trx) => storeSnapshot(trx, serverId, snap, now));
+  await inTransaction(ctx, ({ db }) => storeSnapshot(db, serverId, snap, now));
   return loadServer(ctx.db.kysely, serverId);
 }
 
 /** Stored roles and bot standing in the shape roleProblem() takes. */
 export async function storedStanding(
-  db: Executor,
+  ctx: AppContext,
   server: ServerRow,
 ): Promise<{ roles: RoleInfo[]; bot: BotStanding }> {
-  const stored = await db.selectFrom('server_roles').selectAll().where('server_id', '=', server.id).execute();
-  const roles = stored.map((r) => ({
-    id: r.role_id,
-    name: r.name,
-    position: r.position,
-    managed: r.managed === 1,
-  }));
-  const topName = stored.find((r) => r.role_id === server.bot_top_role_id)?.name ?? 'Rolegate';
+  const roles: RoleInfo[] = await storedRoles(ctx.db.kysely, server.id);
+  const topName = roles.find((r) => r.id === server.bot_top_role_id)?.name ?? 'Rolegate';
   return {
     roles,
     bot: {
@@ -285,21 +214,6 @@ export async function storedStanding(
       isOwner: server.owner_id !== null && server.owner_id === server.bot_user_id,
     },
   };
-}
-
-/** Every role some entitlement of the server sells or falls back to (archived ones too: holders remain). */
-export async function managedRoleIdsOf(db: Executor, serverId: string): Promise<Set<string>> {
-  const rows = await db
-    .selectFrom('entitlements')
-    .select(['role_ids', 'fallback_role_id'])
-    .where('server_id', '=', serverId)
-    .execute();
-  const ids = new Set<string>();
-  for (const e of rows) {
-    for (const r of JSON.parse(e.role_ids) as string[]) ids.add(r);
-    if (e.fallback_role_id) ids.add(e.fallback_role_id);
-  }
-  return ids;
 }
 
 export interface RoleHealth {
@@ -323,7 +237,7 @@ export interface ServerHealth {
 export async function serverHealth(ctx: AppContext, serverId: string): Promise<ServerHealth> {
   const db = ctx.db.kysely;
   const server = await loadServer(db, serverId);
-  const { roles, bot } = await storedStanding(db, server);
+  const { roles, bot } = await storedStanding(ctx, server);
   const managed = [...(await managedRoleIdsOf(db, serverId))].sort();
   const health = managed.map((id): RoleHealth => {
     const problem = roleProblem(id, roles, bot);
@@ -342,31 +256,6 @@ export async function serverHealth(ctx: AppContext, serverId: string): Promise<S
     roles: health,
     gateway: await readGatewayHealth(db, Date.now()),
   };
-}
-
-/** Pauses a server's syncs with the reason in plain words (idempotent: the first reason stays). */
-export async function pauseServer(
-  db: Executor,
-  serverId: string,
-  reason: string,
-  now: number,
-): Promise<void> {
-  await db
-    .updateTable('servers')
-    .set({ status: 'paused', pause_reason: reason, paused_at: now, updated_at: now })
-    .where('id', '=', serverId)
-    .where('status', '=', 'active')
-    .execute();
-}
-
-/** Lets syncs run again. */
-export async function resumeServer(db: Executor, serverId: string, now: number): Promise<void> {
-  await db
-    .updateTable('servers')
-    .set({ status: 'active', pause_reason: null, paused_at: null, updated_at: now })
-    .where('id', '=', serverId)
-    .where('status', '=', 'paused')
-    .execute();
 }
 
 export function serverView(s: ServerRow) {

@@ -1,14 +1,10 @@
-import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
-import type { StripeEventEnvelope } from '../../core/ports/stripe.js';
+import type { StripeEventEnvelope, StripePort } from '../../core/ports/stripe.js';
+import { reloadWebhookSecrets, storedWebhookSecrets } from '../setup/settings.js';
+import { stripeProcessEventJob } from './jobs.js';
 import { insertStripeEvent, insertStripeEventsWithJobs } from './store/inbox.js';
-
-/** The job that applies one stored Stripe event. */
-export const STRIPE_PROCESS_EVENT_JOB = 'stripe.process_event';
-
-export const processEventPayload = z.object({ eventId: z.string().min(1) });
 
 /**
  * Stores one verified event in the inbox and queues its processing, in ONE transaction.
@@ -22,7 +18,7 @@ export async function storeStripeEvent(
 ): Promise<boolean> {
   if (!(await insertStripeEvent(tx.db, { id: event.id, type: event.type, payload }, ctx.clock.now())))
     return false;
-  await tx.enqueue({ kind: STRIPE_PROCESS_EVENT_JOB, payload: { eventId: event.id } });
+  await tx.enqueue(stripeProcessEventJob, { eventId: event.id });
   return true;
 }
 
@@ -39,7 +35,7 @@ export async function ingestStripeWebhook(
   if (!stripe) throw new AppError('service_unavailable', 'Stripe is not configured on this instance');
   let event: StripeEventEnvelope;
   try {
-    event = stripe.verifyWebhook(rawBody, signature);
+    event = await verifyWithStoredSecrets(ctx, stripe, rawBody, signature);
   } catch (err) {
     ctx.metrics.failures.inc({ owner: 'customer', code: 'stripe_bad_signature' });
     throw new AppError(
@@ -50,6 +46,23 @@ export async function ingestStripeWebhook(
   const payload = rawBody.toString('utf8');
   const stored = await groupCommitter(ctx).store(event, payload);
   return { id: event.id, duplicate: !stored };
+}
+
+/** Verifies with STRIPE_WEBHOOK_SECRET or the secret of the endpoint Rolegate created (setup). */
+async function verifyWithStoredSecrets(
+  ctx: AppContext,
+  stripe: StripePort,
+  rawBody: Buffer,
+  signature: string | undefined,
+): Promise<StripeEventEnvelope> {
+  try {
+    return stripe.verifyWebhook(rawBody, signature, await storedWebhookSecrets(ctx));
+  } catch (err) {
+    // Another instance may have created the endpoint since this one read the secrets.
+    const fresh = await reloadWebhookSecrets(ctx);
+    if (fresh === null) throw err;
+    return stripe.verifyWebhook(rawBody, signature, fresh);
+  }
 }
 
 interface PendingStore {
@@ -130,7 +143,7 @@ async function storeBatch(ctx: AppContext, batch: PendingStore[]): Promise<boole
     const jobPayload = JSON.stringify({ eventId: id });
     return { id, type: p.event.type, payload: p.payload, jobId: newId('job', now), jobPayload };
   });
-  const inserted = await insertStripeEventsWithJobs(ctx.db.kysely, events, STRIPE_PROCESS_EVENT_JOB, now);
+  const inserted = await insertStripeEventsWithJobs(ctx.db.kysely, events, stripeProcessEventJob.kind, now);
   if (inserted.size > 0) ctx.nudge();
   return batch.map((p, i) => first.get(p.event.id) === i && inserted.has(p.event.id));
 }

@@ -1,25 +1,23 @@
-import type { JobHandler } from '../../core/jobs.js';
-import type { PeriodicTask } from '../../core/jobs.js';
-import type { AppContext } from '../shared/context.js';
-import { STRIPE_PROCESS_EVENT_JOB } from './ingest.js';
-import { STRIPE_GRACE_CHECK_JOB, checkGrace } from './lifecycle.js';
-import { processStripeEvent } from './process.js';
-import { STRIPE_RECONCILE_EVERY_MS, STRIPE_RECONCILE_JOB, reconcileStripe } from './stripe-reconcile.js';
+import { z } from 'zod';
+import { defineJob, defineTask } from '../../core/jobs.js';
 
-/** The Stripe part's job kinds (registered in src/main/job-handlers.ts). */
-export function stripeJobHandlers(ctx: AppContext): Record<string, JobHandler> {
-  return {
-    [STRIPE_PROCESS_EVENT_JOB]: (payload) => processStripeEvent(ctx, payload),
-    [STRIPE_GRACE_CHECK_JOB]: (payload) => checkGrace(ctx, payload),
-    [STRIPE_RECONCILE_JOB]: async () => {
-      await reconcileStripe(ctx);
-    },
-  };
-}
+/** The billing job kinds (handlers: ./job-handlers.ts). */
 
-/** Stripe reconciliation, only when Stripe is configured. */
-export function stripePeriodicTasks(ctx: AppContext): PeriodicTask[] {
-  return ctx.ports.stripe
-    ? [{ name: STRIPE_RECONCILE_JOB, everyMs: STRIPE_RECONCILE_EVERY_MS, kind: STRIPE_RECONCILE_JOB }]
-    : [];
-}
+/** Applies one stored Stripe event (the inbox row, src/app/inbox). */
+export const stripeProcessEventJob = defineJob(
+  'stripe.process_event',
+  z.object({ eventId: z.string().min(1) }),
+);
+
+/** Re-reads a past-due subscription when its grace period ends. */
+export const stripeGraceCheckJob = defineJob('stripe.grace_check', z.object({ grantId: z.string().min(1) }));
+
+/** Periodic: re-reads subscriptions and unpaid checkouts, feeds undelivered events into the inbox. */
+export const stripeReconcileTask = defineTask('stripe.reconcile');
+
+/** What Stripe does after a revoke (cancel, refund): docs/decisions/0010-revoke-billing.md. */
+export const grantRevokeBillingJob = defineJob(
+  'grant.revoke_billing',
+  z.object({ grantId: z.string().min(1), cause: z.string() }),
+);
+export type RevokeBillingPayload = z.infer<typeof grantRevokeBillingJob.schema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { stripeGraceCheckJob } from './jobs.js';
 import { DAY_MS } from '../../core/clock.js';
 import type { GrantEvent } from '../../core/grant-state.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
@@ -25,10 +25,6 @@ import { subscriptionEndsAt } from './subscription-end.js';
  * shows it NOW (re-read through the port), never from the event that asked for the re-read, so
  * duplicated, reordered and delayed events converge on the same grant.
  */
-
-/** The job that re-reads a subscription when a past_due grant's grace period ends. */
-export const STRIPE_GRACE_CHECK_JOB = 'stripe.grace_check';
-export const graceCheckPayload = z.object({ grantId: z.string().min(1) });
 
 export interface SubscriptionDecision {
   event: GrantEvent | null;
@@ -157,12 +153,11 @@ export async function applySubscription(
     });
   }
   if (sub.status === 'past_due' && grant.active === 1 && grant.grace_ends_at !== null) {
-    await tx.enqueue({
-      kind: STRIPE_GRACE_CHECK_JOB,
-      payload: { grantId: grant.id },
-      runAt: grant.grace_ends_at,
-      dedupeKey: `grace:${grant.id}:${grant.grace_ends_at}`,
-    });
+    await tx.enqueue(
+      stripeGraceCheckJob,
+      { grantId: grant.id },
+      { runAt: grant.grace_ends_at, dedupeKey: `grace:${grant.id}:${grant.grace_ends_at}` },
+    );
     await enqueuePaymentFailedReminder(tx, grant); // one email per grace period (reminders.ts)
   }
   return grant;
@@ -183,8 +178,7 @@ export async function syncSubscription(
 }
 
 /** Grace over: re-read the subscription; still past_due → suspend. */
-export async function checkGrace(ctx: AppContext, payload: unknown): Promise<void> {
-  const { grantId } = graceCheckPayload.parse(payload);
+export async function checkGrace(ctx: AppContext, { grantId }: { grantId: string }): Promise<void> {
   const grant = await grantById(ctx.db.kysely, grantId);
   if (grant?.stripe_subscription_id && grant.status !== 'revoked')
     await syncSubscription(ctx, grant.stripe_subscription_id);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { grantRevokeBillingJob, type RevokeBillingPayload } from './jobs.js';
 import { FailureError } from '../../core/failure.js';
 import {
   planRevokeBilling,
@@ -29,17 +29,12 @@ import { storableText } from '../../core/storable-text.js';
  * action, and the job re-reads the subscription first, so a repeated run changes nothing twice.
  */
 
-export const GRANT_REVOKE_BILLING_JOB = 'grant.revoke_billing';
-export const revokeBillingPayload = z.object({ grantId: z.string().min(1), cause: z.string() });
-export type RevokeBillingPayload = z.infer<typeof revokeBillingPayload>;
-
 /** One key per grant and action: a retried job (or a second worker) repeats the same Stripe request. */
 export const revokeBillingKey = (grantId: string, action: 'cancel_now' | 'period_end' | 'expire') =>
   `revoke-billing:${grantId}:${action}`;
 
 export async function queueRevokeBilling(tx: Tx, grantId: string, cause: string): Promise<void> {
-  const payload: RevokeBillingPayload = { grantId, cause };
-  await tx.enqueue({ kind: GRANT_REVOKE_BILLING_JOB, payload, dedupeKey: `revoke-billing:${grantId}` });
+  await tx.enqueue(grantRevokeBillingJob, { grantId, cause }, { dedupeKey: `revoke-billing:${grantId}` });
 }
 
 /**
@@ -205,10 +200,9 @@ async function recordOutcome(ctx: AppContext, grantId: string, cause: string, o:
  */
 export async function runRevokeBilling(
   ctx: AppContext,
-  payload: unknown,
+  { grantId, cause }: RevokeBillingPayload,
   attempt: { final: boolean } = { final: false },
 ): Promise<void> {
-  const { grantId, cause } = revokeBillingPayload.parse(payload);
   const grant = await grantById(ctx.db.kysely, grantId);
   if (!grant || grant.revoke_billing === null) return;
   if (grant.revoke_billing_status !== 'pending' && grant.revoke_billing_status !== 'failed') return;

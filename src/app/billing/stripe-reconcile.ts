@@ -5,7 +5,6 @@ import { syncCheckoutSession, syncSubscription } from './lifecycle.js';
 import { openSessionsToReconcile, subscriptionsToReconcile } from './store/grants.js';
 
 /** The periodic job that compares grants with Stripe. */
-export const STRIPE_RECONCILE_JOB = 'stripe.reconcile';
 /** Every 15 minutes: a lost webhook leaves access wrong for at most this long (well under one period). */
 export const STRIPE_RECONCILE_EVERY_MS = 15 * 60_000;
 

@@ -16,7 +16,6 @@ type LinkRow = Selectable<DiscordLinksTable>;
 
 /** Access tokens are refreshed when they have less than this left. */
 export const REFRESH_MARGIN_MS = 2 * 86_400_000;
-export const LINK_REFRESH_TASK = 'discord_links.refresh';
 
 export const RELINK_ERROR = {
   code: 'discord_relink_required',

@@ -1,25 +1,16 @@
 import { FailureError } from '../../core/failure.js';
 import type { AppContext, Tx } from '../shared/context.js';
 import type { DiscordMessageBody } from '../../core/ports/discord.js';
+import { directMessageJob, type DirectMessagePayload } from './jobs.js';
 
 /**
  * Direct messages to buyers. A DM is always a copy of something the buyer can get elsewhere (the
  * ephemeral reply, the email), so it runs as a job after the answer, and a closed DM is an outcome,
  * not a failure: the job ends quietly.
  */
-export const DISCORD_DM_JOB = 'discord.send_dm';
-
-export interface DirectMessagePayload {
-  userId: string;
-  body: DiscordMessageBody;
-  /** What caused it (`interaction:…`, `grant:…`), for the log. */
-  cause: string;
-}
 
 export async function enqueueDirectMessage(tx: Tx, payload: DirectMessagePayload, dedupeKey?: string) {
-  await tx.enqueue({
-    kind: DISCORD_DM_JOB,
-    payload,
+  await tx.enqueue(directMessageJob, payload, {
     maxAttempts: 5,
     ...(dedupeKey === undefined ? {} : { dedupeKey }),
   });
@@ -50,8 +41,7 @@ export async function sendDirectMessage(
   }
 }
 
-export async function runDirectMessageJob(ctx: AppContext, payload: unknown): Promise<void> {
-  const p = payload as DirectMessagePayload;
+export async function runDirectMessageJob(ctx: AppContext, p: DirectMessagePayload): Promise<void> {
   const outcome = await sendDirectMessage(ctx, p.userId, p.body);
   ctx.log.info({ userId: p.userId, cause: p.cause, outcome }, 'direct message');
 }

@@ -1,5 +1,5 @@
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
-import { GRANT_SEND_INVITATION_JOB, type GrantInvitationPayload } from '../grants/commands.js';
+import type { GrantInvitationPayload } from '../grants/jobs.js';
 import type { AppContext } from '../shared/context.js';
 import { sendDirectMessage } from './dm.js';
 import { escapeHtml } from '../../core/html.js';
@@ -10,7 +10,6 @@ import { CONNECT_LINK_EMAIL_TTL_MS, connectLinkUrl } from './connect.js';
  * "Connect Discord" link and the claim code (and a DM when their Discord account is already known).
  * Mail failures throw so the job retries; the DM is a best-effort copy.
  */
-export { GRANT_SEND_INVITATION_JOB };
 
 export interface Invitation {
   subject: string;
@@ -51,8 +50,10 @@ ${claimCode ? `<p>Or type <code>/claim ${escapeHtml(claimCode)}</code> in the ${
   return { subject, text, html, linkUrl, claimCode };
 }
 
-export async function sendInvitation(ctx: AppContext, payload: unknown): Promise<void> {
-  const { grantId, cause } = payload as GrantInvitationPayload;
+export async function sendInvitation(
+  ctx: AppContext,
+  { grantId, cause }: GrantInvitationPayload,
+): Promise<void> {
   const row = await ctx.db.kysely
     .selectFrom('grants')
     .innerJoin('customers', 'customers.id', 'grants.customer_id')

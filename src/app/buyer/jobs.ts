@@ -1,35 +1,53 @@
-import type { PeriodicTask } from '../../core/jobs.js';
-import type { JobHandler } from '../../core/jobs.js';
-import type { AppContext } from '../shared/context.js';
-import { deleteExpiredOAuthStates } from '../access/install-state.js';
-import { BUYER_SIGN_IN_JOB, sendSignInLink } from './sign-in.js';
-import { deleteExpiredBuyerTokens } from './store/tokens.js';
-import { PORTAL_SIGN_IN_JOB, sendPortalLink } from '../portal/sign-in.js';
-import { deleteExpiredPortalSessions } from '../portal/store.js';
+import { z } from 'zod';
+import { defineJob, defineTask } from '../../core/jobs.js';
+import type { DiscordMessageBody } from '../../core/ports/discord.js';
 
-/** Job kinds of the buyer links: the sign-in emails, and the daily clean-up of dead links, states and portal sessions. */
-export const BUYER_LINKS_CLEANUP_TASK = 'buyer_links.cleanup';
-/** Dead links are kept a week past expiry (the hourly rate limits only need the last hour). */
-const KEEP_EXPIRED_MS = 7 * 86_400_000;
+/** The buyer side's job kinds (handlers: ./job-handlers.ts). */
 
-export function buyerJobHandlers(ctx: AppContext): Record<string, JobHandler> {
-  return {
-    [BUYER_SIGN_IN_JOB]: (payload) => sendSignInLink(ctx, payload),
-    [PORTAL_SIGN_IN_JOB]: (payload) => sendPortalLink(ctx, payload),
-    [BUYER_LINKS_CLEANUP_TASK]: async () => {
-      const before = ctx.clock.now() - KEEP_EXPIRED_MS;
-      const tokens = await deleteExpiredBuyerTokens(ctx.db.kysely, before);
-      const states = await deleteExpiredOAuthStates(ctx.db.kysely, before);
-      const sessions = await deleteExpiredPortalSessions(ctx.db.kysely, ctx.clock.now());
-      if (tokens + states + sessions > 0)
-        ctx.log.info(
-          { tokens, states, sessions },
-          'deleted expired buyer links, OAuth states and portal sessions',
-        );
-    },
-  };
-}
+/** A direct message to a buyer (a copy of something they can get elsewhere). */
+export const directMessageJob = defineJob(
+  'discord.send_dm',
+  z.object({
+    userId: z.string(),
+    body: z.custom<DiscordMessageBody>(
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+      'a message body (an object)',
+    ),
+    /** What caused it (`interaction:…`, `grant:…`), for the log. */
+    cause: z.string(),
+  }),
+);
+export type DirectMessagePayload = z.infer<typeof directMessageJob.schema>;
 
-export function buyerPeriodicTasks(): PeriodicTask[] {
-  return [{ name: BUYER_LINKS_CLEANUP_TASK, everyMs: 86_400_000, kind: BUYER_LINKS_CLEANUP_TASK }];
-}
+/** Posts or edits a server's roles-channel message. */
+export const rolesChannelPublishJob = defineJob(
+  'roles_channel.publish',
+  z.object({
+    serverId: z.string(),
+    /** A person asked (picked a channel, pressed publish): try even after a refused attempt. */
+    force: z.boolean().optional(),
+  }),
+);
+export type RolesChannelPayload = z.infer<typeof rolesChannelPublishJob.schema>;
+
+/** Periodic: refreshes Discord links before their tokens expire. */
+export const linkRefreshTask = defineTask('discord_links.refresh');
+
+/** Periodic: queues the "access ending" emails that are due. */
+export const remindersSweepTask = defineTask('reminders.sweep');
+/** "Your access ends in 3 days". */
+export const accessEndingJob = defineJob(
+  'reminder.access_ending',
+  z.object({ grantId: z.string(), endsAt: z.number() }),
+);
+/** "Your payment failed" (once per grace period). */
+export const paymentFailedJob = defineJob('reminder.payment_failed', z.object({ grantId: z.string() }));
+
+/** Emails a buyer a sign-in link. */
+export const buyerSignInJob = defineJob(
+  'buyer.send_sign_in',
+  z.object({ customerId: z.string(), entitlementId: z.string().nullable() }),
+);
+
+/** Periodic: deletes dead links, OAuth states and portal sessions. */
+export const buyerLinksCleanupTask = defineTask('buyer_links.cleanup');

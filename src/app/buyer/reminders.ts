@@ -1,6 +1,7 @@
-import { z } from 'zod';
 import type { AppContext, Tx } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
+import type { PayloadOf } from '../../core/jobs.js';
+import { accessEndingJob, paymentFailedJob } from './jobs.js';
 
 /**
  * Reminder emails: "access ending in 3 days" (N-day passes and anything else with an end) and
@@ -9,26 +10,21 @@ import { inTransaction } from '../shared/context.js';
  * reminder with a conditional UPDATE before sending, and gives the claim back if sending fails.
  */
 
-export const REMINDERS_SWEEP_JOB = 'reminders.sweep';
+/** How often the `reminders.sweep` task (./jobs.ts) runs. */
 export const REMINDERS_SWEEP_EVERY_MS = 60 * 60_000;
-export const ACCESS_ENDING_JOB = 'reminder.access_ending';
-export const PAYMENT_FAILED_JOB = 'reminder.payment_failed';
 /** How long before the end the "access ending" email goes out. */
 export const ACCESS_ENDING_NOTICE_MS = 3 * 86_400_000;
-
-const endingPayload = z.object({ grantId: z.string(), endsAt: z.number() });
-const failedPayload = z.object({ grantId: z.string() });
 
 /** Queues the payment-failed email for a grant in `tx` (call it where the grant enters its grace period). */
 export async function enqueuePaymentFailedReminder(
   tx: Tx,
   grant: { id: string; grace_ends_at: number | null },
 ) {
-  await tx.enqueue({
-    kind: PAYMENT_FAILED_JOB,
-    payload: { grantId: grant.id },
-    dedupeKey: `payment_failed:${grant.id}:${grant.grace_ends_at ?? 0}`,
-  });
+  await tx.enqueue(
+    paymentFailedJob,
+    { grantId: grant.id },
+    { dedupeKey: `payment_failed:${grant.id}:${grant.grace_ends_at ?? 0}` },
+  );
 }
 
 /** The hourly sweep: queues one "access ending" email per live grant whose end is within 3 days. */
@@ -48,11 +44,12 @@ export async function sweepReminders(ctx: AppContext, limit = 1000): Promise<num
   if (todo.length === 0) return 0;
   await inTransaction(ctx, async (tx) => {
     for (const g of todo)
-      await tx.enqueue({
-        kind: ACCESS_ENDING_JOB,
-        payload: { grantId: g.id, endsAt: g.ends_at },
-        dedupeKey: `access_ending:${g.id}:${g.ends_at}`,
-      });
+      if (g.ends_at !== null)
+        await tx.enqueue(
+          accessEndingJob,
+          { grantId: g.id, endsAt: g.ends_at },
+          { dedupeKey: `access_ending:${g.id}:${g.ends_at}` },
+        );
   });
   return todo.length;
 }
@@ -84,9 +81,8 @@ const day = (ms: number) => new Date(ms).toUTCString().slice(0, 16);
 /** `reminder.access_ending`: sends the email unless the grant was renewed, extended or ended meanwhile. */
 export async function sendAccessEndingReminder(
   ctx: AppContext,
-  payload: unknown,
+  { grantId, endsAt }: PayloadOf<typeof accessEndingJob>,
 ): Promise<'sent' | 'skipped'> {
-  const { grantId, endsAt } = endingPayload.parse(payload);
   const g = await mailContext(ctx, grantId);
   if (!g?.email || g.active !== 1 || g.status === 'revoked' || g.ends_at !== endsAt) return 'skipped';
   const previous = g.reminded_for_ends_at;
@@ -120,9 +116,8 @@ export async function sendAccessEndingReminder(
 /** `reminder.payment_failed`: one email per grace period of a grant whose payment failed. */
 export async function sendPaymentFailedReminder(
   ctx: AppContext,
-  payload: unknown,
+  { grantId }: { grantId: string },
 ): Promise<'sent' | 'skipped'> {
-  const { grantId } = failedPayload.parse(payload);
   const g = await mailContext(ctx, grantId);
   if (!g?.email || g.status === 'revoked') return 'skipped';
   const episode = g.grace_ends_at ?? 0;

@@ -8,6 +8,7 @@ import { AppError, notFound } from '../../core/errors.js';
 import { FailureError } from '../../core/failure.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import type { DiscordMessageBody } from '../../core/ports/discord.js';
+import { rolesChannelPublishJob, type RolesChannelPayload } from './jobs.js';
 import { clip, formatDate, formatDuration, formatPrice } from '../catalog/offer-text.js';
 
 /**
@@ -15,23 +16,14 @@ import { clip, formatDate, formatDuration, formatPrice } from '../catalog/offer-
  * It is edited in place when entitlements change and posted again when someone deleted it, so the
  * channel never fills up with stale copies.
  */
-export const ROLES_CHANNEL_PUBLISH_JOB = 'roles_channel.publish';
 /** Discord's legacy layout: 5 action rows × 5 buttons. */
 export const MAX_OFFERS = 25;
 const CHANNEL_NAME = 'roles';
 
-export interface RolesChannelPayload {
-  serverId: string;
-  /** A person asked (picked a channel, pressed publish): try even after a refused attempt. */
-  force?: boolean;
-}
-
 /** Queues a (re)publish; a burst of entitlement edits collapses into one Discord call. */
 export async function enqueueRolesChannelPublish(tx: Tx, serverId: string, force = false): Promise<void> {
   const payload: RolesChannelPayload = force ? { serverId, force } : { serverId };
-  await tx.enqueue({
-    kind: ROLES_CHANNEL_PUBLISH_JOB,
-    payload,
+  await tx.enqueue(rolesChannelPublishJob, payload, {
     // One key per server, so two publishes never run at once (two would both post a message). A
     // person's request replaces a queued automatic run's payload, so it is never swallowed by one.
     dedupeKey: `roles_channel:${serverId}`,
@@ -252,8 +244,10 @@ export async function publishRolesChannel(
   }
 }
 
-export async function runRolesChannelJob(ctx: AppContext, payload: unknown): Promise<void> {
-  const { serverId, force } = payload as RolesChannelPayload;
+export async function runRolesChannelJob(
+  ctx: AppContext,
+  { serverId, force }: RolesChannelPayload,
+): Promise<void> {
   const outcome = await publishRolesChannel(ctx, serverId, { force: force === true });
   ctx.log.info({ serverId, outcome }, 'roles channel publish');
 }

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { PayloadOf } from '../../core/jobs.js';
+import { buyerSignInJob } from './jobs.js';
 import { escapeHtml } from '../../core/html.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
 import { emailedLinkState, emailLink, useEmailedLink, type EmailedLinkKind } from './emailed-links.js';
@@ -11,15 +12,12 @@ import type { BuyerTokenState } from './store/tokens.js';
  * single-use link by email, and the browser that opens it may manage the purchase for an hour.
  */
 
-export const BUYER_SIGN_IN_JOB = 'buyer.send_sign_in';
 /** How long an emailed sign-in link works. */
 export const SIGN_IN_LINK_TTL_MS = 45 * 60_000;
 /** At most this many sign-in emails per customer per hour, whoever asks: the form cannot flood an inbox. */
 export const SIGN_IN_LINKS_PER_HOUR = 3;
 /** How long a browser stays signed in after using the link. */
 export const BUYER_SESSION_TTL_MS = 60 * 60_000;
-
-const signInPayload = z.object({ customerId: z.string(), entitlementId: z.string().nullable() });
 
 const SIGN_IN_LINK: EmailedLinkKind = {
   purpose: 'sign_in',
@@ -36,11 +34,7 @@ export async function requestSignInLink(
   entitlementId: string | null,
 ): Promise<void> {
   await inTransaction(ctx, (tx) =>
-    tx.enqueue({
-      kind: BUYER_SIGN_IN_JOB,
-      payload: { customerId, entitlementId },
-      dedupeKey: `sign-in:${customerId}`,
-    }),
+    tx.enqueue(buyerSignInJob, { customerId, entitlementId }, { dedupeKey: `sign-in:${customerId}` }),
   );
 }
 
@@ -63,8 +57,10 @@ export function renderSignInEmail(input: { offerName: string | null; url: string
 }
 
 /** The job: mint a link and email it to the customer, unless the hourly limit is reached. */
-export async function sendSignInLink(ctx: AppContext, payload: unknown): Promise<void> {
-  const { customerId, entitlementId } = signInPayload.parse(payload);
+export async function sendSignInLink(
+  ctx: AppContext,
+  { customerId, entitlementId }: PayloadOf<typeof buyerSignInJob>,
+): Promise<void> {
   const offerName = entitlementId ? await entitlementName(ctx.db.kysely, entitlementId) : null;
   await emailLink(ctx, SIGN_IN_LINK, {
     customerId,

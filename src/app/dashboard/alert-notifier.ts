@@ -1,3 +1,4 @@
+import { defineTask } from '../../core/jobs.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
 import { emitWebhookEvent } from '../webhooks/events.js';
 import { currentAlerts } from './alerts.js';
@@ -15,7 +16,8 @@ import {
  * event `server.paused`, and its end `server.resumed`. No pause site has to remember to notify.
  */
 
-export const ALERTS_SCAN_JOB = 'alerts.scan';
+/** The periodic scan (its handler: `scanAlerts`). */
+export const alertsScanTask = defineTask('alerts.scan');
 export const ALERTS_SCAN_EVERY_MS = 60_000;
 
 export interface ScanOutcome {

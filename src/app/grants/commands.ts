@@ -15,7 +15,7 @@ import { entitlementForManualGrant, grantById, grantsPage, syncLogOfGrant } from
  * through createGrant / applyGrantEvent, so the sync, expiry and webhook jobs come with the change.
  */
 
-export { GRANT_SEND_INVITATION_JOB, queueInvitation, type GrantInvitationPayload } from './grants.js';
+export { queueInvitation } from './grants.js';
 
 /** How many sync log entries `GET /grants/:id` shows, newest first. */
 export const GRANT_SYNC_LOG_SHOWN = 100;

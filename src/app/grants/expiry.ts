@@ -1,15 +1,11 @@
-import { z } from 'zod';
 import { isLive } from '../../core/desired-roles.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
 import { applyGrantEvent } from './grants.js';
 import { endedGrantIds, grantById } from './store.js';
 
-const payloadSchema = z.object({ grantId: z.string() });
-
 /** Ends a grant whose period is over (N-day access). Runs at `ends_at`; a no-op if it was extended. */
-export async function expireGrant(ctx: AppContext, payload: unknown): Promise<void> {
-  const { grantId } = payloadSchema.parse(payload);
+export async function expireGrant(ctx: AppContext, { grantId }: { grantId: string }): Promise<void> {
   await inTransaction(ctx, async (tx) => {
     const g = await grantById(tx.db, grantId);
     if (!g || g.status === 'revoked' || g.ends_at === null) return;

@@ -5,6 +5,8 @@ import type { FailureOwner } from '../../core/failure.js';
 import { newClaimCode, newId } from '../../core/ids.js';
 import type { AppContext, Tx } from '../shared/context.js';
 import { emitWebhookEvent } from '../webhooks/events.js';
+import { memberSyncJob } from '../access/jobs.js';
+import { grantExpireJob, grantSendInvitationJob } from './jobs.js';
 import {
   customerById,
   entitlementTerms,
@@ -17,40 +19,9 @@ import {
 export type { GrantRow };
 export type GrantSource = 'checkout' | 'subscription' | 'payment' | 'manual' | 'comp';
 
-/** The job that brings one member's roles in line with the database. */
-export const MEMBER_SYNC_JOB = 'member.sync';
-/** Job that emails the buyer the Connect Discord link and claim code (handled by the Discord side). */
-export const GRANT_SEND_INVITATION_JOB = 'grant.send_invitation';
-
-export interface GrantInvitationPayload {
-  grantId: string;
-  cause: string;
-}
-
 /** Queues the invitation email once per grant (a repeat while one is queued is absorbed). */
 export async function queueInvitation(tx: Tx, grantId: string, cause: string) {
-  const payload: GrantInvitationPayload = { grantId, cause };
-  await tx.enqueue({ kind: GRANT_SEND_INVITATION_JOB, payload, dedupeKey: `invite:${grantId}` });
-}
-
-/** The job that ends an N-day grant at its end time. */
-export const GRANT_EXPIRE_JOB = 'grant.expire';
-
-export interface MemberSyncPayload {
-  serverId: string;
-  userId: string;
-  cause: string;
-  /**
-   * Read the member first instead of trusting the roles the grants record (decision 0019): for
-   * causes that say the records may not describe this account (an account switch, a "check my
-   * roles" button, a claim again after leaving and rejoining).
-   */
-  verify?: boolean;
-  /**
-   * The member's roles as a gateway event just showed them (decision 0018): the sync plans against
-   * these instead of the records, without a read. Absent: not observed.
-   */
-  observedRoles?: string[];
+  await tx.enqueue(grantSendInvitationJob, { grantId, cause }, { dedupeKey: `invite:${grantId}` });
 }
 
 /** Queues one member sync; a burst for the same member collapses into one run. */
@@ -61,13 +32,11 @@ export async function enqueueMemberSync(
   cause: string,
   runAt?: number,
 ) {
-  const payload: MemberSyncPayload = { serverId, userId, cause };
-  await tx.enqueue({
-    kind: MEMBER_SYNC_JOB,
-    payload,
-    dedupeKey: `sync:${serverId}:${userId}`,
-    ...(runAt === undefined ? {} : { runAt }),
-  });
+  await tx.enqueue(
+    memberSyncJob,
+    { serverId, userId, cause },
+    { dedupeKey: `sync:${serverId}:${userId}`, ...(runAt === undefined ? {} : { runAt }) },
+  );
 }
 
 /**
@@ -76,13 +45,11 @@ export async function enqueueMemberSync(
  * after it keeps the check.
  */
 export async function enqueueMemberCheck(tx: Tx, serverId: string, userId: string, cause: string) {
-  const payload: MemberSyncPayload = { serverId, userId, cause, verify: true };
-  await tx.enqueue({
-    kind: MEMBER_SYNC_JOB,
-    payload,
-    dedupeKey: `sync:${serverId}:${userId}`,
-    replacePayload: true,
-  });
+  await tx.enqueue(
+    memberSyncJob,
+    { serverId, userId, cause, verify: true },
+    { dedupeKey: `sync:${serverId}:${userId}`, replacePayload: true },
+  );
 }
 
 /**
@@ -96,13 +63,11 @@ export async function enqueueObservedSync(
   cause: string,
   roleIds: readonly string[],
 ) {
-  const payload: MemberSyncPayload = { serverId, userId, cause, observedRoles: [...roleIds] };
-  await tx.enqueue({
-    kind: MEMBER_SYNC_JOB,
-    payload,
-    dedupeKey: `sync:${serverId}:${userId}`,
-    replacePayload: true,
-  });
+  await tx.enqueue(
+    memberSyncJob,
+    { serverId, userId, cause, observedRoles: [...roleIds] },
+    { dedupeKey: `sync:${serverId}:${userId}`, replacePayload: true },
+  );
 }
 
 /** Queues a sync for the Discord account a customer has linked, if any. */
@@ -118,12 +83,11 @@ export async function enqueueSyncForGrant(
 
 async function scheduleExpiry(tx: Tx, grant: Pick<GrantRow, 'id' | 'ends_at' | 'active'>) {
   if (grant.ends_at === null || !grant.active) return;
-  await tx.enqueue({
-    kind: GRANT_EXPIRE_JOB,
-    payload: { grantId: grant.id },
-    runAt: grant.ends_at,
-    dedupeKey: `expire:${grant.id}:${grant.ends_at}`,
-  });
+  await tx.enqueue(
+    grantExpireJob,
+    { grantId: grant.id },
+    { runAt: grant.ends_at, dedupeKey: `expire:${grant.id}:${grant.ends_at}` },
+  );
 }
 
 export interface CreateGrantInput {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import { portalSignInJob } from './jobs.js';
 import { AppError } from '../../core/errors.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
 import { normalizeEmail } from '../grants/customers.js';
@@ -17,7 +17,6 @@ import { customerByEmail, customerIdsOfDiscordUser } from './store.js';
  * the session sees the purchases of every customer linked to that account).
  */
 
-export const PORTAL_SIGN_IN_JOB = 'portal.send_sign_in';
 export const PORTAL_LINK_TTL_MS = 15 * 60_000;
 /** Sign-in emails per customer per hour, whoever asks. */
 export const PORTAL_LINKS_PER_HOUR = 3;
@@ -36,17 +35,12 @@ export async function requestPortalLink(ctx: AppContext, email: string): Promise
   const customer = await customerByEmail(ctx.db.kysely, normalizeEmail(email));
   if (!customer) return;
   await inTransaction(ctx, (tx) =>
-    tx.enqueue({
-      kind: PORTAL_SIGN_IN_JOB,
-      payload: { customerId: customer.id },
-      dedupeKey: `portal-sign-in:${customer.id}`,
-    }),
+    tx.enqueue(portalSignInJob, { customerId: customer.id }, { dedupeKey: `portal-sign-in:${customer.id}` }),
   );
 }
 
 /** The job: mint a 15-minute link and mail it, unless this customer had enough this hour. */
-export async function sendPortalLink(ctx: AppContext, payload: unknown): Promise<void> {
-  const { customerId } = z.object({ customerId: z.string() }).parse(payload);
+export async function sendPortalLink(ctx: AppContext, { customerId }: { customerId: string }): Promise<void> {
   await emailLink(ctx, PORTAL_LINK, {
     customerId,
     render: (url) => renderPortalSignInEmail(merchantName(ctx), url),

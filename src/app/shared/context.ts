@@ -5,6 +5,7 @@ import type { Secrets } from '../../adapters/crypto/secrets.js';
 import type { Clock } from '../../core/clock.js';
 import type { Metrics } from '../../ops/metrics.js';
 import { enqueue, type EnqueueOptions } from '../../adapters/store/queue.js';
+import type { JobType, PayloadIn } from '../../core/jobs.js';
 import type { Ports } from '../../core/ports/index.js';
 
 /** What every use case gets: storage, time, logs, secrets and the outside services behind ports. */
@@ -22,10 +23,14 @@ export interface AppContext {
   nudge(): void;
 }
 
+/** How a job is queued besides its kind and payload (run time, dedupe key, attempts). */
+export type JobOptions = Omit<EnqueueOptions, 'kind' | 'payload'>;
+
 /** A transaction with an outbox: jobs enqueued through it commit or roll back with the change. */
 export interface Tx {
   db: Executor;
-  enqueue(job: EnqueueOptions): Promise<void>;
+  /** Queues `job` with a payload of its declared type (core/jobs.ts `defineJob`). */
+  enqueue<J extends JobType>(job: J, payload: PayloadIn<J>, options?: JobOptions): Promise<void>;
 }
 
 /** Runs `fn` in one transaction; jobs it enqueues are written in that same transaction. */
@@ -34,9 +39,9 @@ export async function inTransaction<T>(ctx: AppContext, fn: (tx: Tx) => Promise<
   const result = await ctx.db.kysely.transaction().execute(async (trx) =>
     fn({
       db: trx,
-      enqueue: async (job) => {
+      enqueue: async (job, payload, options) => {
         queued = true;
-        await enqueue(trx, ctx.db.dialect, job, ctx.clock.now());
+        await enqueue(trx, ctx.db.dialect, { ...options, kind: job.kind, payload }, ctx.clock.now());
       },
     }),
   );

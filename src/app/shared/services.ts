@@ -6,11 +6,7 @@ import type { AppContext } from './context.js';
 /** The Stripe port, or a 503 `service_unavailable` when Stripe is not configured. */
 export function requireStripe(ctx: AppContext): StripePort {
   const stripe = ctx.ports.stripe;
-  if (!stripe)
-    throw new AppError(
-      'service_unavailable',
-      'Stripe is not configured: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
-    );
+  if (!stripe) throw new AppError('service_unavailable', 'Stripe is not configured: set STRIPE_SECRET_KEY');
   return stripe;
 }
 

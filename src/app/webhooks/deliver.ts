@@ -1,10 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
-import { z } from 'zod';
 import { storableText } from '../../core/storable-text.js';
 import type { AppContext } from '../shared/context.js';
-import type { WebhookAttemptPayload } from './events.js';
+import { webhookDeliverJob, type WebhookAttemptPayload } from './jobs.js';
+import { handle } from '../../core/jobs.js';
 import { recordAttempt } from './record-attempt.js';
 import { deliveryById, endpointById, updateDeliveryIf } from './store.js';
 import { defaultDeliveryPolicy, type AttemptOutcome, type DeliveryPolicy } from './policy.js';
@@ -25,12 +25,6 @@ const DAY = 24 * 60 * 60 * 1000;
 const MAX_RETRY_AFTER_MS = DAY;
 /** Bytes of a response body kept in the attempt log (cleaned: see core/storable-text.ts). */
 export const RESPONSE_KEEP_BYTES = 4096;
-
-const payloadSchema = z.object({
-  deliveryId: z.string().min(1),
-  attempt: z.number().int().min(1),
-  step: z.number().int().min(0),
-});
 
 /** Parses Retry-After (seconds or an HTTP date) into ms from now; null when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
@@ -134,10 +128,9 @@ export function retryDelay(
 /** Runs one attempt of the `webhook.deliver` job. HTTP failures never throw; only infrastructure does. */
 export async function deliverWebhookAttempt(
   ctx: AppContext,
-  rawPayload: unknown,
+  payload: WebhookAttemptPayload,
   policy: DeliveryPolicy = defaultDeliveryPolicy,
 ): Promise<void> {
-  const payload: WebhookAttemptPayload = payloadSchema.parse(rawPayload);
   const db = ctx.db.kysely;
   const delivery = await deliveryById(db, payload.deliveryId);
   // Deleted with its endpoint, already finished, or this attempt was already recorded (a re-run
@@ -196,7 +189,7 @@ export async function deliverWebhookAttempt(
     ctx.log.warn({ endpoint: endpoint.id, reason: disableReason }, 'webhook endpoint disabled');
 }
 
-/** The job handler, with a policy (tests pass a short schedule). */
+/** The `webhook.deliver` job and its handler, with a policy (tests pass a short schedule). */
 export function webhookDeliveryHandler(ctx: AppContext, policy: DeliveryPolicy = defaultDeliveryPolicy) {
-  return (payload: unknown) => deliverWebhookAttempt(ctx, payload, policy);
+  return handle(webhookDeliverJob, (payload) => deliverWebhookAttempt(ctx, payload, policy));
 }

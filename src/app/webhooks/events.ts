@@ -1,6 +1,7 @@
 import type { Executor } from '../../adapters/store/db.js';
 import { newId } from '../../core/ids.js';
 import type { AppContext, Tx } from '../shared/context.js';
+import { webhookDeliverJob, type WebhookAttemptPayload } from './jobs.js';
 import { enabledEndpoints, hasLiveAttemptJobRow, insertDelivery } from './store.js';
 
 /** Event types merchants can subscribe to. */
@@ -15,30 +16,12 @@ export const webhookEventTypes = [
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
-/** The job that makes one attempt at one delivery (one message to one endpoint). */
-export const WEBHOOK_DELIVER_JOB = 'webhook.deliver';
-
-/**
- * One job = one HTTP attempt. The retry schedule lives in the handler (src/app/webhooks/deliver.ts),
- * which queues the next attempt as a new job; `attempt` lets a re-run of an attempt that already
- * committed (a crash before the job was marked done) see that it is stale and do nothing.
- */
-export interface WebhookAttemptPayload {
-  deliveryId: string;
-  /** 1-based number of this attempt over the delivery's whole life (manual resends continue it). */
-  attempt: number;
-  /** 0-based position in the current retry series (a manual resend starts a new series at 0). */
-  step: number;
-}
-
 /**
  * Queues one attempt inside `tx`. The queue's own retries (maxAttempts) only cover infrastructure
  * failures of the handler itself (database down); HTTP failures are the handler's schedule.
  */
 export async function enqueueWebhookAttempt(tx: Tx, payload: WebhookAttemptPayload, runAt?: number) {
-  await tx.enqueue({
-    kind: WEBHOOK_DELIVER_JOB,
-    payload,
+  await tx.enqueue(webhookDeliverJob, payload, {
     maxAttempts: 5,
     ...(runAt === undefined ? {} : { runAt }),
   });
@@ -49,7 +32,7 @@ export async function enqueueWebhookAttempt(tx: Tx, payload: WebhookAttemptPaylo
  * one was abandoned (its job died while the database was away) and may be resent.
  */
 export async function hasLiveAttemptJob(db: Executor, deliveryId: string): Promise<boolean> {
-  return hasLiveAttemptJobRow(db, WEBHOOK_DELIVER_JOB, deliveryId);
+  return hasLiveAttemptJobRow(db, webhookDeliverJob.kind, deliveryId);
 }
 
 /**

@@ -2,7 +2,8 @@ import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../../adapte
 import { storableText } from '../../core/storable-text.js';
 import type { AppContext } from '../shared/context.js';
 import { inTransaction } from '../shared/context.js';
-import { enqueueWebhookAttempt, type WebhookAttemptPayload } from './events.js';
+import { enqueueWebhookAttempt } from './events.js';
+import type { WebhookAttemptPayload } from './jobs.js';
 import { insertAttempt, noteEndpointVerdict, updateDeliveryIf, updateEndpointRow } from './store.js';
 import type { AttemptOutcome, DeliveryPolicy } from './policy.js';
 

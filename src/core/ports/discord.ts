@@ -17,7 +17,8 @@ import type {
  * to server staff: put ids there (`Rolegate grant grt_… (event evt_…)`), never emails.
  *
  * Notes for other helpers (Discord UX: interactions, roles channel, linking, claim codes):
- * - Only member sync (src/app/access/member-sync.ts) changes roles or membership. To give or take roles,
+ * - Only src/app/access/apply.ts (roles, for member sync and reconcile) and member sync (membership)
+ *   change Discord (decision 0013). To give or take roles,
  *   change the grant/customer in the database and call `enqueueMemberSync` (src/app/grants/grants.ts);
  *   do not call addRole/removeRole/addMember/kickMember yourself.
  * - Messages, DMs, channels, interaction follow-ups, OAuth and command registration are yours.

@@ -138,9 +138,32 @@ export interface UndeliveredEvent extends StripeEventEnvelope {
   payload: string;
 }
 
+/** A webhook endpoint registered at Stripe. */
+export interface StripeWebhookEndpoint {
+  id: string;
+  url: string;
+  events: string[];
+  /** `enabled` | `disabled` */
+  status: string;
+}
+
 export interface StripePort {
-  /** Verifies a webhook's signature over the raw body; throws when missing, bad or stale. */
-  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): StripeEventEnvelope;
+  /**
+   * Verifies a webhook's signature over the raw body with the configured secret or any of
+   * `otherSecrets` (the endpoint Rolegate created itself); throws when missing, bad or stale.
+   */
+  verifyWebhook(
+    rawBody: Buffer,
+    signatureHeader: string | undefined,
+    otherSecrets?: readonly string[],
+  ): StripeEventEnvelope;
+  /** Registers a webhook endpoint; its signing secret is in this answer only. */
+  createWebhookEndpoint(
+    input: { url: string; events: readonly string[]; description: string },
+    idempotencyKey: string,
+  ): Promise<StripeWebhookEndpoint & { secret: string }>;
+  /** The endpoint, or null when Stripe has no such endpoint any more. */
+  retrieveWebhookEndpoint(id: string): Promise<StripeWebhookEndpoint | null>;
 
   createProduct(input: StripeProductInput, idempotencyKey: string): Promise<string>;
   createPrice(input: StripePriceInput, idempotencyKey: string): Promise<string>;

@@ -20,6 +20,7 @@ import { registerServerListRoutes } from './server-lists.js';
 import { registerJobRoutes } from './jobs.js';
 import { registerSubscriberRoutes } from './subscribers.js';
 import { registerDashboardRoutes } from './dashboard.js';
+import { registerSetupRoutes } from './setup.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -43,4 +44,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerJobRoutes(app, ctx);
   registerSubscriberRoutes(app, ctx);
   registerDashboardRoutes(app, ctx);
+  registerSetupRoutes(app, ctx);
 }

@@ -29,16 +29,20 @@ export function AlertCard({ a }: { a: AlertItem }) {
   return (
     <Alert
       color={a.severity === 'critical' ? 'red' : 'orange'}
-      title={`${a.severity === 'critical' ? 'Critical' : 'Warning'}: ${a.title}`}
+      title={
+        <>
+          <Text span fz="xs" fw={800} tt="uppercase" mr={8}>
+            {a.severity}
+          </Text>
+          {a.title}
+        </>
+      }
       styles={{ message: { color: '#212529' } }}
     >
       <Stack gap={4}>
         <Text fz="sm">{a.message}</Text>
         <Text fz="sm">
-          <Text span fw={700}>
-            Fix:
-          </Text>{' '}
-          {a.fix}
+          <strong>Fix:</strong> {a.fix}
         </Text>
         <Text fz="xs" c="#343a40">
           {a.since ? `Since ${formatDate(a.since)}` : null}

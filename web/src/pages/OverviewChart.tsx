@@ -4,7 +4,7 @@ type Day = { date: string; new: number; lost: number };
 
 const W = 600;
 const H = 160;
-const PAD = 18;
+const PAD = 8;
 const NEW_COLOR = '#2b8a3e';
 const LOST_COLOR = '#c92a2a';
 
@@ -23,20 +23,40 @@ export function NewLostChart({ days }: { days: Day[] }) {
   const summary = `New and lost members per day, ${days[0]?.date ?? ''} to ${days.at(-1)?.date ?? ''}: ${totalNew} new, ${totalLost} lost; busiest day ${max}.`;
   return (
     <figure style={{ margin: 0 }}>
+      <Group justify="space-between" gap="xs" wrap="wrap" mb={4}>
+        <Text fz="xs" c="#343a40">
+          Most in one day: {max}
+        </Text>
+        <Group gap="md" wrap="wrap">
+          <Text fz="xs" c="#343a40">
+            <span style={{ display: 'inline-block', width: 10, height: 10, background: NEW_COLOR }} /> New
+            (above the line)
+          </Text>
+          <Text fz="xs" c="#343a40">
+            <span style={{ display: 'inline-block', width: 10, height: 10, background: LOST_COLOR }} /> Lost
+            (below)
+          </Text>
+        </Group>
+      </Group>
+      {/* Stretched to the card's width: bars only, no text, so nothing is distorted. */}
       <svg
         viewBox={`0 0 ${W} ${H}`}
+        preserveAspectRatio="none"
         width="100%"
+        height={H}
         role="img"
         aria-label={summary}
-        style={{ display: 'block', maxHeight: 200 }}
+        style={{ display: 'block', background: '#f8f9fa', borderRadius: 4 }}
       >
-        <line x1={0} x2={W} y1={mid} y2={mid} stroke="#495057" strokeWidth={1} />
-        <text x={2} y={12} fontSize={11} fill="#343a40">
-          {max}
-        </text>
-        <text x={2} y={H - 2} fontSize={11} fill="#343a40">
-          {max}
-        </text>
+        <line
+          x1={0}
+          x2={W}
+          y1={mid}
+          y2={mid}
+          stroke="#495057"
+          strokeWidth={1}
+          vectorEffect="non-scaling-stroke"
+        />
         {days.map((d, i) => {
           const x = i * slot + (slot - bar) / 2;
           return (
@@ -55,20 +75,10 @@ export function NewLostChart({ days }: { days: Day[] }) {
           );
         })}
       </svg>
-      <Group justify="space-between" gap="xs" wrap="wrap" mt={4}>
+      <Group justify="space-between" gap="xs" mt={4}>
         <Text fz="xs" c="#343a40">
           {days[0]?.date}
         </Text>
-        <Group gap="md" wrap="wrap">
-          <Text fz="xs" c="#343a40">
-            <span style={{ display: 'inline-block', width: 10, height: 10, background: NEW_COLOR }} /> New
-            (above the line)
-          </Text>
-          <Text fz="xs" c="#343a40">
-            <span style={{ display: 'inline-block', width: 10, height: 10, background: LOST_COLOR }} /> Lost
-            (below)
-          </Text>
-        </Group>
         <Text fz="xs" c="#343a40">
           {days.at(-1)?.date}
         </Text>

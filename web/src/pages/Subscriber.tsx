@@ -15,6 +15,17 @@ const OUTCOME: Record<TimelineEntry['outcome'], { word: string; color: string }>
   info: { word: '', color: '#343a40' },
 };
 
+/** Who or what started an entry, when a merchant can use it (internal causes are left out). */
+function causeInWords(cause: string | null): string {
+  if (!cause) return '';
+  if (cause.startsWith('person:')) return ' · by an admin';
+  if (cause.startsWith('interaction:')) return ' · from Discord';
+  if (cause.startsWith('stripe') || cause.includes('evt_')) return ' · from Stripe';
+  if (cause.startsWith('reconcile')) return ' · by the periodic check';
+  if (cause.startsWith('gateway')) return ' · on a Discord event';
+  return '';
+}
+
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div>
@@ -71,7 +82,13 @@ export function SubscriberPage() {
             </Fact>
             <Fact label="Source">{s.source}</Fact>
             <Fact label="Started">{formatDate(s.starts_at ?? s.created_at)}</Fact>
-            <Fact label="Access ends">{s.ends_at ? formatDate(s.ends_at) : 'No end date'}</Fact>
+            <Fact label="Access ends">
+              {s.ends_at
+                ? formatDate(s.ends_at)
+                : s.stripe_subscription_id && s.active
+                  ? 'Renews with the Stripe subscription'
+                  : 'No end date'}
+            </Fact>
             {s.grace_ends_at ? <Fact label="Grace until">{formatDate(s.grace_ends_at)}</Fact> : null}
             <Fact label="Delivered">{formatDate(s.delivered_at)}</Fact>
             {s.revoked_at ? <Fact label="Revoked">{formatDate(s.revoked_at)}</Fact> : null}
@@ -118,7 +135,7 @@ export function SubscriberPage() {
               <li key={`${e.at}-${i}`}>
                 <Text fz="xs" c="#343a40">
                   {formatDate(e.at)}
-                  {e.cause ? ` · ${e.cause}` : ''}
+                  {causeInWords(e.cause)}
                 </Text>
                 <Text fz="sm" style={{ overflowWrap: 'anywhere' }}>
                   {OUTCOME[e.outcome].word ? (

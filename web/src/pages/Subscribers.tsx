@@ -61,10 +61,17 @@ function SubscriberRow({ s }: { s: Subscriber }) {
         </Stack>
         <Stack gap={2} style={{ flex: '1 1 12rem' }}>
           <StatusInWords s={s} />
+          {s.status.detail && s.status.code !== 'invitation_sent' ? (
+            <Text fz="xs" c="#343a40" style={{ overflowWrap: 'anywhere' }}>
+              {s.status.detail}
+            </Text>
+          ) : null}
           <Text fz="xs" c="#343a40">
-            {s.ends_at
-              ? `Until ${formatDate(s.ends_at)}`
-              : `Since ${formatDate(s.starts_at ?? s.created_at)}`}
+            {s.revoked_at
+              ? `Ended ${formatDate(s.revoked_at)}`
+              : s.ends_at
+                ? `Until ${formatDate(s.ends_at)}`
+                : `Since ${formatDate(s.starts_at ?? s.created_at)}`}
           </Text>
         </Stack>
         <div style={{ flex: '1 1 14rem' }}>
@@ -143,7 +150,7 @@ export function SubscribersPage() {
         />
         <Select
           label="Status"
-          placeholder="All but unfinished checkouts"
+          placeholder="All"
           data={SUBSCRIBER_STATUSES.map((s) => ({ value: s.value, label: s.label }))}
           value={params.get('status')}
           onChange={(v) => setFilter('status', v)}

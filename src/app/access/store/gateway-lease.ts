@@ -1,4 +1,4 @@
-import type { Executor } from '../../adapters/store/db.js';
+import type { Executor } from '../../../adapters/store/db.js';
 
 /**
  * The gateway leader lease (docs/decisions/0018-gateway-listener.md): one row per bot in the shared
