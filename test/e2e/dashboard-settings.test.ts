@@ -114,6 +114,10 @@ it('the dashboard offers the same webhook event types as the API', () => {
     await check('settings-key-created');
 
     await pressEnterOn(page.getByRole('button', { name: 'Revoke API key ci export' }));
+    // Asked again in place; focus is on Cancel, so a second Enter would not revoke.
+    await page.getByRole('button', { name: 'Cancel' }).waitFor();
+    await check('settings-revoke-asked');
+    await pressEnterOn(page.getByRole('button', { name: 'Yes, revoke' }));
     await page
       .getByText(/revoked/)
       .first()
@@ -175,6 +179,9 @@ it('the dashboard offers the same webhook event types as the API', () => {
     const delivery = page.getByTestId('delivery').filter({ hasText: 'webhook_endpoint.test' });
     await expect.poll(() => delivery.textContent(), { timeout: 15_000 }).toContain('succeeded');
     expect(received.length).toBe(1);
+    await delivery.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await delivery.getByText(/Attempt 1, .*: 200 — “thanks”/).waitFor();
     await check('webhook-endpoint');
 
     await delivery.getByRole('button', { name: /^Resend/ }).click();

@@ -1,4 +1,15 @@
-import { Alert, Button, Card, Group, Loader, SegmentedControl, SimpleGrid, Stack, Text } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Card,
+  Code,
+  Group,
+  Loader,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Text,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../api';
@@ -61,6 +72,12 @@ function JobRow({ job, onRetry, retrying }: { job: Job; onRetry: () => void; ret
               {job.last_error}
             </Text>
           ) : null}
+          <details>
+            <summary style={{ cursor: 'pointer', fontSize: 14 }}>Payload</summary>
+            <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+              {JSON.stringify(job.payload, null, 2)}
+            </Code>
+          </details>
         </Stack>
         {job.status === 'dead' ? (
           <Button size="xs" onClick={onRetry} loading={retrying} aria-label={`Retry ${job.kind} ${job.id}`}>

@@ -4,6 +4,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, type Admin, type ApiKey, type Invitation, type SessionRow } from '../api';
 import { useSession } from '../session';
 import { CopyValue, ErrorNotice, PageHeader, formatDate } from '../ui';
+import { ConfirmButton } from './SettingsConfirm';
 
 function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
@@ -104,21 +105,25 @@ function ApiKeys() {
             key={k.id}
             actions={
               k.revoked_at ? null : (
-                <Button
+                <ConfirmButton
                   size="xs"
-                  color="red"
-                  variant="light"
-                  onClick={() => revoke.mutate(k.id)}
+                  label="Revoke"
+                  ariaLabel={`Revoke API key ${k.name}`}
+                  question={`Programs using “${k.name}” stop working.`}
+                  confirmLabel="Yes, revoke"
+                  onConfirm={() => revoke.mutate(k.id)}
                   loading={revoke.isPending && revoke.variables === k.id}
-                  aria-label={`Revoke API key ${k.name}`}
-                >
-                  Revoke
-                </Button>
+                />
               )
             }
           >
             <Text fw={600}>
               {k.name} <code>{k.prefix}…</code>
+              {k.revoked_at ? (
+                <Text span fw={700} fz="sm" c="#a61b1b" tt="uppercase" ml="xs">
+                  revoked
+                </Text>
+              ) : null}
             </Text>
             <Meta>
               Created {formatDate(k.created_at)} · last used {formatDate(k.last_used_at)}
@@ -182,15 +187,14 @@ function Admins() {
                   You
                 </Text>
               ) : (
-                <Button
+                <ConfirmButton
                   size="xs"
-                  color="red"
-                  variant="light"
-                  onClick={() => remove.mutate(a.id)}
-                  aria-label={`Remove admin ${a.username}`}
-                >
-                  Remove
-                </Button>
+                  label="Remove"
+                  ariaLabel={`Remove admin ${a.username}`}
+                  question={`${a.username} is signed out and can no longer sign in.`}
+                  confirmLabel="Yes, remove"
+                  onConfirm={() => remove.mutate(a.id)}
+                />
               )
             }
           >

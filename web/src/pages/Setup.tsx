@@ -101,7 +101,7 @@ function PublicUrlStep({ s }: { s: SetupState['public_url'] }) {
       <Text fz="sm">
         {s.reachable ? 'This Rolegate answered at this URL.' : 'This Rolegate did not answer at this URL.'}
       </Text>
-      {s.problem ? <Text c="#a61b1b">{s.problem}</Text> : null}
+      {s.problem ? <Text c={s.reachable ? '#8a3c00' : '#a61b1b'}>{s.problem}</Text> : null}
     </Step>
   );
 }

@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, type Page } from '../api';
 import { CopyValue, ErrorNotice, PageHeader, formatDate } from '../ui';
 import { endpointState } from './Webhooks';
+import { ConfirmButton } from './SettingsConfirm';
 import type { WebhookDelivery, WebhookEndpoint } from './WebhooksEvents';
 
 const statusColor = { succeeded: '#1b5e20', failed: '#a61b1b', pending: '#8a3c00' } as const;
@@ -45,6 +46,19 @@ function Delivery({
             {d.last_error}
           </Text>
         ) : null}
+        <details>
+          <summary style={{ cursor: 'pointer', fontSize: 14 }}>Payload and attempts</summary>
+          <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+            {JSON.stringify(d.payload, null, 2)}
+          </Code>
+          {d.attempts.map((a) => (
+            <Text key={a.attempt} fz="sm" style={{ overflowWrap: 'anywhere' }}>
+              Attempt {a.attempt}, {formatDate(a.created_at)}: {a.status_code ?? 'no answer'}
+              {a.error ? ` — ${a.error}` : ''}
+              {a.response_body ? ` — “${a.response_body.slice(0, 200)}”` : ''}
+            </Text>
+          ))}
+        </details>
       </Stack>
       <Button
         size="xs"
@@ -189,14 +203,13 @@ export function WebhooksEndpointPage() {
                 >
                   {e.enabled ? 'Disable' : 'Enable'}
                 </Button>
-                <Button
-                  color="red"
-                  variant="light"
-                  onClick={() => remove.mutate()}
+                <ConfirmButton
+                  label="Delete endpoint"
+                  question="Its delivery log goes too."
+                  confirmLabel="Yes, delete"
+                  onConfirm={() => remove.mutate()}
                   loading={remove.isPending}
-                >
-                  Delete endpoint
-                </Button>
+                />
               </Group>
               {test.data ? (
                 <Alert color="green" role="status" title="Test event queued">
