@@ -13,10 +13,6 @@ export type EntitlementRow = Selectable<EntitlementsTable>;
 export type PriceRow = Selectable<PricesTable>;
 export type ServerRow = Selectable<ServersTable>;
 
-export async function serverById(db: Executor, id: string): Promise<ServerRow | null> {
-  return (await db.selectFrom('servers').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
-}
-
 export async function rolesOfServer(db: Executor, serverId: string): Promise<Selectable<ServerRolesTable>[]> {
   return db.selectFrom('server_roles').selectAll().where('server_id', '=', serverId).execute();
 }
@@ -98,6 +94,17 @@ export async function activePricesOf(db: Executor, entitlementIds: string[]): Pr
     .where('entitlement_id', 'in', entitlementIds)
     .where('active', '=', 1)
     .orderBy('id')
+    .execute();
+}
+
+/** An entitlement's active prices, oldest first (the first is the default offer). */
+export async function activePricesByCreation(db: Executor, entitlementId: string) {
+  return db
+    .selectFrom('prices')
+    .selectAll()
+    .where('entitlement_id', '=', entitlementId)
+    .where('active', '=', 1)
+    .orderBy('created_at')
     .execute();
 }
 

@@ -56,13 +56,16 @@ export function statusCondition(eb: Eb, status: SubscriberStatus): Expression<Sq
   const live = eb.and([eb('g.active', '=', 1), eb('g.status', 'in', ['pending', 'delivered'])]);
   const pastDue = eb.and([live, eb('g.grace_ends_at', 'is not', null)]);
   const waiting = eb.and([live, eb('g.status', '=', 'pending'), eb('g.grace_ends_at', 'is', null)]);
+  // A grant revoked before it ever conferred access is a checkout that ended unpaid (replaced, expired).
+  const neverAnnounced = eb('g.announced_at', 'is', null);
   switch (status) {
     case 'revoked':
+      return eb.and([s('revoked'), eb.not(neverAnnounced)]);
     case 'suspended':
     case 'failed':
       return s(status);
     case 'checkout_open':
-      return eb.and([s('pending'), eb('g.active', '=', 0)]);
+      return eb.or([eb.and([s('pending'), eb('g.active', '=', 0)]), eb.and([s('revoked'), neverAnnounced])]);
     case 'past_due':
       return pastDue;
     case 'subscribed':
@@ -124,17 +127,6 @@ export async function findSubscribers(db: Executor, f: SubscriberFilter) {
 }
 
 export type SubscriberRow = Awaited<ReturnType<typeof findSubscribers>>[number];
-
-/** The sync log of one grant, newest first. */
-export async function grantTimeline(db: Executor, grantId: string, limit: number) {
-  return db
-    .selectFrom('sync_log')
-    .selectAll()
-    .where('grant_id', '=', grantId)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
-}
 
 /** Payment intents paid for a grant (newest first). */
 export async function grantPayments(db: Executor, grantId: string) {
