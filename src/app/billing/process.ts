@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../shared/context.js';
-import { markEvent } from './ingest.js';
+import { markEvent, storedStripeEvent } from './store/inbox.js';
 import { syncCheckoutSession, syncSubscription } from './lifecycle.js';
 import { syncCharge, syncDispute, syncInvoice } from './payments.js';
 
@@ -84,12 +84,7 @@ export async function applyStripeEvent(
  * is recorded on the inbox row and rethrown so the job retries with backoff.
  */
 export async function processStripeEvent(ctx: AppContext, { eventId }: { eventId: string }): Promise<void> {
-  const row = await ctx.db.kysely
-    .selectFrom('inbox_events')
-    .select(['payload', 'processed_at'])
-    .where('source', '=', 'stripe')
-    .where('id', '=', eventId)
-    .executeTakeFirst();
+  const row = await storedStripeEvent(ctx.db.kysely, eventId);
   if (!row || row.processed_at !== null) return;
   const parsed = storedEvent.safeParse(JSON.parse(row.payload));
   const objectId = parsed.success ? parsed.data.data.object.id : undefined;
