@@ -67,7 +67,6 @@ export default tseslint.config(
       'src/http/routes/admins.ts',
       'src/http/routes/entitlements.ts',
       'src/http/routes/grants.ts',
-      'src/http/routes/interactions.ts',
       'src/http/routes/servers.ts',
       'src/http/routes/webhook-endpoints.ts',
       'src/main/app.ts',

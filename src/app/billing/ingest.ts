@@ -1,13 +1,16 @@
-import { sql } from 'kysely';
-import type { Executor } from '../../adapters/store/db.js';
 import { AppError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
-import { DEFAULT_MAX_ATTEMPTS } from '../../adapters/store/queue.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import type { StripeEventEnvelope, StripePort } from '../../core/ports/stripe.js';
 import { reloadWebhookSecrets, storedWebhookSecrets } from '../setup/settings.js';
-import { storableText } from '../../core/storable-text.js';
+import { receive, receiveBatch, type InboxEntry } from '../inbox/inbox.js';
 import { stripeProcessEventJob } from './jobs.js';
+
+const inboxEntry = (event: StripeEventEnvelope, payload: string): InboxEntry => ({
+  source: 'stripe',
+  id: event.id,
+  type: event.type,
+  payload,
+});
 
 /**
  * Stores one verified event in the inbox and queues its processing, in ONE transaction.
@@ -19,22 +22,7 @@ export async function storeStripeEvent(
   event: StripeEventEnvelope,
   payload: string,
 ): Promise<boolean> {
-  const r = await tx.db
-    .insertInto('inbox_events')
-    .values({
-      source: 'stripe',
-      id: event.id,
-      type: event.type,
-      payload,
-      received_at: ctx.clock.now(),
-      processed_at: null,
-      error: null,
-    })
-    .onConflict((oc) => oc.columns(['source', 'id']).doNothing())
-    .executeTakeFirst();
-  if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-  await tx.enqueue(stripeProcessEventJob, { eventId: event.id });
-  return true;
+  return receive(ctx, tx, inboxEntry(event, payload), stripeProcessEventJob, { eventId: event.id });
 }
 
 /**
@@ -146,45 +134,14 @@ async function storeBatch(ctx: AppContext, batch: PendingStore[]): Promise<boole
       return out;
     });
   }
-  // PostgreSQL: every inbox row and its job in ONE statement (a data-modifying CTE is atomic): one
-  // round trip and one commit for the whole batch. Job rows match what `enqueue` writes without a key.
+  // PostgreSQL: every inbox row and its job in ONE statement: one round trip and one commit.
   const first = new Map<string, number>();
   batch.forEach((p, i) => {
     if (!first.has(p.event.id)) first.set(p.event.id, i);
   });
-  const now = ctx.clock.now();
-  const rows = [...first.keys()].map((id) => {
-    const p = batch[first.get(id) ?? 0]!;
-    return sql`(${id}::text, ${p.event.type}::text, ${p.payload}::text, ${newId('job', now)}::text, ${JSON.stringify({ eventId: id })}::text)`;
-  });
-  const r = await sql<{ id: string }>`
-    WITH v (id, type, payload, job_id, job_payload) AS (VALUES ${sql.join(rows)}),
-    ins AS (
-      INSERT INTO inbox_events (source, id, type, payload, received_at)
-      SELECT 'stripe', id, type, payload, ${now}::bigint FROM v
-      ON CONFLICT (source, id) DO NOTHING RETURNING id
-    ),
-    queued AS (
-      INSERT INTO jobs (id, kind, payload, status, dedupe_key, attempts, max_attempts, run_at, created_at, updated_at)
-      SELECT v.job_id, ${stripeProcessEventJob.kind}::text, v.job_payload, 'queued', NULL, 0,
-        ${DEFAULT_MAX_ATTEMPTS}::int, ${now}::bigint, ${now}::bigint, ${now}::bigint
-      FROM ins JOIN v ON v.id = ins.id
-      RETURNING id
-    )
-    SELECT id FROM ins`.execute(ctx.db.kysely);
-  const inserted = new Set(r.rows.map((row) => row.id));
-  if (inserted.size > 0) ctx.nudge();
+  const entries = [...first.values()].map((i) => inboxEntry(batch[i]!.event, batch[i]!.payload));
+  const inserted = await receiveBatch(ctx, entries, stripeProcessEventJob);
   return batch.map((p, i) => first.get(p.event.id) === i && inserted.has(p.event.id));
-}
-
-/** Marks an inbox event processed (or records why it failed, for the operator). */
-export async function markEvent(db: Executor, id: string, now: number, error: string | null) {
-  await db
-    .updateTable('inbox_events')
-    .set(error === null ? { processed_at: now, error: null } : { error: storableText(error, 2000) })
-    .where('source', '=', 'stripe')
-    .where('id', '=', id)
-    .execute();
 }
 
 /** Feeds events fetched from Stripe (reconcile) into the same inbox; returns how many were new. */
