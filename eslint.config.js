@@ -62,7 +62,6 @@ export default tseslint.config(
       'src/adapters/discord/classify.ts',
       'src/adapters/store/migrations/001_initial.ts',
       'src/app/billing/lifecycle.ts',
-      'src/app/buyer/discord-link.ts',
       'src/http/errors.ts',
       'src/http/routes/admins.ts',
       'src/http/routes/entitlements.ts',

@@ -1,4 +1,5 @@
 import type { AppContext } from '../app/shared/context.js';
+import { grantsPage } from '../app/grants/store.js';
 
 export async function listGrantsForCli(
   ctx: AppContext,
@@ -10,16 +11,8 @@ export async function listGrantsForCli(
     limit: number;
   },
 ): Promise<string[]> {
-  let q = ctx.db.kysely
-    .selectFrom('grants')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(Math.min(Math.max(1, filter.limit || 50), 1000));
-  if (filter.status) q = q.where('status', '=', filter.status);
-  if (filter.entitlementId) q = q.where('entitlement_id', '=', filter.entitlementId);
-  if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
-  if (filter.serverId) q = q.where('server_id', '=', filter.serverId);
-  const rows = await q.execute();
+  const limit = Math.min(Math.max(1, filter.limit || 50), 1000);
+  const rows = (await grantsPage(ctx.db.kysely, { ...filter, limit })).slice(0, limit);
   if (rows.length === 0) return ['no grants'];
   return rows.map(
     (g) =>

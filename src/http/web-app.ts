@@ -27,6 +27,7 @@ export const APP_PATHS = [
   '/subscribers/:id',
   '/alerts',
   '/webhooks',
+  '/webhooks/:id',
   '/jobs',
   '/settings',
 ] as const;

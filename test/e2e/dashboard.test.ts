@@ -31,6 +31,8 @@ async function seriousViolations(page: Page): Promise<string[]> {
   let sandbox: Sandbox;
   let browser: Browser;
   let page: Page;
+  /** Every API call the dashboard made during the flow, as "METHOD /path". */
+  const apiCalls = new Set<string>();
   // One file per step and width: artifacts/e2e/dashboard-<step>.png and dashboard-<step>-390px.png.
   mkdirSync(join('artifacts', 'e2e'), { recursive: true });
   const shot = (page: Page, step: string) =>
@@ -40,7 +42,10 @@ async function seriousViolations(page: Page): Promise<string[]> {
   async function check(step: string) {
     await page.waitForLoadState('networkidle');
     // A dialog fades in: wait for every transition so the shot and the contrast check see the end state.
-    const settled = () => page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    const settled = () =>
+      page.evaluate(() =>
+        Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+      );
     await settled();
     await shot(page, step);
     expect(await seriousViolations(page), `axe on ${step}`).toEqual([]);
@@ -57,6 +62,11 @@ async function seriousViolations(page: Page): Promise<string[]> {
     browser = await launchChromium();
     // bypassCSP only so the test can inject axe-core; the app itself runs under the real policy.
     page = await browser.newPage({ viewport: { width: 1280, height: 860 }, bypassCSP: true });
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.origin === sandbox.urls.rolegate && url.pathname.startsWith('/api/'))
+        apiCalls.add(`${r.method()} ${url.pathname}`);
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -235,6 +245,36 @@ async function seriousViolations(page: Page): Promise<string[]> {
     await check('10-invitation-sent');
   });
 
+  it('grants access by hand to an email (the buyer is invited) and extends it', async () => {
+    await page.goto(`${sandbox.urls.rolegate}/subscribers`);
+    await page.getByRole('button', { name: 'Grant by hand' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Grant access by hand' });
+    await dialog.getByLabel(/^Entitlement/).click();
+    await page.getByRole('option', { name: 'Supporters' }).click();
+    await dialog.getByLabel('Email').fill('erin@example.test');
+    await dialog.getByLabel('Days of access').fill('30');
+    await check('11-grant-by-hand-dialog');
+    await dialog.getByRole('button', { name: 'Grant access' }).click();
+    await page.getByRole('status').filter({ hasText: 'Access granted' }).waitFor();
+    await sandbox.mail.waitFor((m) => m.recipients.includes('erin@example.test'), 20_000);
+
+    const row = page.getByRole('listitem').filter({ hasText: 'erin@example.test' });
+    const endsBefore = await row.getByText(/^Until /).innerText();
+    await row.getByRole('button', { name: 'Extend erin@example.test' }).click();
+    const extend = page.getByRole('dialog', { name: 'Extend access' });
+    await extend.getByLabel('Days to add').fill('10');
+    await extend.getByRole('button', { name: 'Extend' }).click();
+    await row.getByRole('status').filter({ hasText: 'extended by 10 days' }).waitFor();
+    await expect.poll(() => row.getByText(/^Until /).innerText()).not.toBe(endsBefore);
+    await check('12-extended');
+
+    // The CSV export is the same list, as a file.
+    const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+    const csv = await page.evaluate(async (url) => (await fetch(url)).text(), href ?? '');
+    expect(csv.split('\r\n')[0]).toContain('id,status,status_label,who_acts,email');
+    expect(csv).toContain('erin@example.test');
+  });
+
   it('revokes a subscriber, choosing what happens to the Stripe billing', async () => {
     const alice = sandbox.demo.users.alice;
     await page.goto(`${sandbox.urls.rolegate}/subscribers?q=${alice}`);
@@ -243,7 +283,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
     const dialog = page.getByRole('dialog', { name: 'Revoke access' });
     await dialog.getByLabel('Reason (optional)').fill('Asked to leave');
     await dialog.getByLabel('Cancel at the end of the paid period').check();
-    await check('11-revoke-dialog');
+    await check('13-revoke-dialog');
     await dialog.getByRole('button', { name: 'Revoke access' }).click();
     await row.getByText('Revoked', { exact: true }).waitFor();
     await row.getByText('Asked to leave').waitFor();
@@ -255,7 +295,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
         },
       )
       .not.toContain(supporterRole().id);
-    await check('12-revoked');
+    await check('14-revoked');
   });
 
   it('shows the alert when a sold role is moved above the bot in Discord', async () => {
@@ -263,10 +303,28 @@ async function seriousViolations(page: Page): Promise<string[]> {
     await page.goto(`${sandbox.urls.rolegate}/alerts`);
     // The page polls the alerts; the gateway event pauses the server within seconds.
     await page.getByText('Second Server: syncs are paused').waitFor({ timeout: 30_000 });
-    await check('13-alerts');
+    await check('15-alerts');
     await page.goto(`${sandbox.urls.rolegate}/`);
     await page.getByText('Second Server: syncs are paused').waitFor();
     await page.getByRole('img', { name: /New and lost members per day/ }).waitFor();
-    await check('14-overview');
+    await check('16-overview');
+  });
+
+  it('every API call the pages made is an operation the OpenAPI document lists', async () => {
+    const doc = (await (await fetch(`${sandbox.urls.rolegate}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => ({
+        method: method.toUpperCase(),
+        pattern: new RegExp(`^${path.replace(/\./g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      })),
+    );
+    const undocumented = [...apiCalls].filter((call) => {
+      const [method, path] = call.split(' ') as [string, string];
+      return !operations.some((o) => o.method === method && o.pattern.test(path));
+    });
+    expect(apiCalls.size).toBeGreaterThan(15);
+    expect(undocumented).toEqual([]);
   });
 });

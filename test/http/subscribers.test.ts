@@ -96,6 +96,15 @@ describeEachBackend('REST API: subscribers', ({ dialect }) => {
     await t.api(`/api/grants/${g.revoked}/revoke`, { method: 'POST', body: { reason: 'Chargeback' } });
     await grant('checkout_open', { entitlement_id: entA, email: 'open@example.com' });
     await patch(g.checkout_open!, { active: 0 });
+    // A checkout the buyer replaced by a new one before paying: revoked, never conferred access.
+    await grant('replaced', { entitlement_id: entA, email: 'twice@example.com' });
+    await patch(g.replaced!, {
+      status: 'revoked',
+      active: 0,
+      announced_at: null,
+      status_reason: 'checkout_replaced',
+      revoked_at: Date.now(),
+    });
     await db()
       .updateTable('customers')
       .set({ name: '=HYPERLINK("x")' })
@@ -121,13 +130,22 @@ describeEachBackend('REST API: subscribers', ({ dialect }) => {
     expect(by[g.past_due!]).toMatchObject({ code: 'past_due', who_acts: 'buyer' });
     expect(by[g.revoked!]).toMatchObject({ code: 'revoked', label: 'Revoked' });
     expect(by[g.checkout_open!]).toBeUndefined();
+    expect(by[g.replaced!]).toBeUndefined();
+  });
+
+  it('shows a checkout replaced before payment as an unfinished checkout, not as a revoked subscriber', async () => {
+    const res = await t.api(`/api/subscribers/${g.replaced}`);
+    expect(res.body.status).toMatchObject({ code: 'checkout_open', label: 'Checkout not finished' });
+    expect(res.body.status.detail).toMatch(/new checkout/);
+    expect((await list('?status=revoked&limit=100')).map((s) => s.id)).toEqual([g.revoked]);
   });
 
   it('the status filter returns exactly the subscribers shown with that status', async () => {
     for (const code of subscriberStatuses) {
       const rows = await list(`?status=${code}&limit=100`);
       expect(rows.map((s) => s.status.code).every((c) => c === code)).toBe(true);
-      if (g[code]) expect(rows.map((s) => s.id)).toEqual([g[code]]);
+      const expected = code === 'checkout_open' ? [g.replaced, g.checkout_open] : [g[code]];
+      if (g[code]) expect(rows.map((s) => s.id)).toEqual(expected);
     }
   });
 

@@ -10,8 +10,10 @@ import { ServersPage } from './pages/Servers';
 import { ServerPage } from './pages/Server';
 import { SettingsPage } from './pages/Settings';
 import { SetupPage } from './pages/Setup';
+import { WebhooksPage } from './pages/Webhooks';
+import { WebhooksEndpointPage } from './pages/WebhooksEndpoint';
+import { JobsPage } from './pages/Jobs';
 import { SignInPage } from './pages/SignIn';
-import { ComingSoon } from './pages/ComingSoon';
 import { AlertsPage } from './pages/Alerts';
 import { OverviewPage } from './pages/Overview';
 import { SubscriberPage } from './pages/Subscriber';
@@ -50,8 +52,9 @@ export function App() {
           <Route path="/subscribers" element={<SubscribersPage />} />
           <Route path="/subscribers/:id" element={<SubscriberPage />} />
           <Route path="/alerts" element={<AlertsPage />} />
-          <Route path="/webhooks" element={<ComingSoon title="Webhooks" />} />
-          <Route path="/jobs" element={<ComingSoon title="Jobs" />} />
+          <Route path="/webhooks" element={<WebhooksPage />} />
+          <Route path="/webhooks/:id" element={<WebhooksEndpointPage />} />
+          <Route path="/jobs" element={<JobsPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

@@ -22,6 +22,7 @@ const SUBSCRIPTION_ACTIONS = {
   renew: (d: ControlDeps, id: string) => d.simulator.renew(id),
   fail_payment: (d: ControlDeps, id: string) => d.simulator.failPayment(id),
   recover_payment: (d: ControlDeps, id: string) => d.simulator.recoverPayment(id),
+  decline_next_payment: (d: ControlDeps, id: string) => d.simulator.declineNextPayment(id),
   mark_unpaid: (d: ControlDeps, id: string) => d.simulator.markUnpaid(id),
   cancel_after_failures: (d: ControlDeps, id: string) => d.simulator.cancelAfterFailures(id),
   pause: (d: ControlDeps, id: string) => d.simulator.pause(id),

@@ -57,6 +57,16 @@ export class Simulator {
     return this.renew(subscriptionId);
   }
 
+  /**
+   * The subscription's next charge is declined, whatever causes it: a renewal, a plan change
+   * invoiced now (`always_invoice`), or paying an open invoice. Nothing else happens now.
+   */
+  declineNextPayment(subscriptionId: string): Stripe.Subscription {
+    const sub = this.sub(subscriptionId);
+    this.engine.store.subscriptionPlan(sub.id).failNextPayment = true;
+    return sub;
+  }
+
   /** The open invoice is paid after all: past_due/unpaid → active. */
   recoverPayment(subscriptionId: string): Stripe.Subscription {
     return subs.recoverPayment(this.engine, this.sub(subscriptionId));

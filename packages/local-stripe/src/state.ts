@@ -20,6 +20,8 @@ export interface SubscriptionPlan {
   /** The next renewal charge is declined (set by the simulator's failPayment). */
   failNextPayment: boolean;
   trialWillEndSent: boolean;
+  /** Proration lines of plan changes made with `create_prorations`, billed with the next invoice. */
+  pendingProrations: Stripe.InvoiceLineItem[];
 }
 
 export class StripeStore {
@@ -88,7 +90,7 @@ export class StripeStore {
   subscriptionPlan(id: string): SubscriptionPlan {
     let plan = this.subscriptionPlans.get(id);
     if (plan === undefined) {
-      plan = { failNextPayment: false, trialWillEndSent: false };
+      plan = { failNextPayment: false, trialWillEndSent: false, pendingProrations: [] };
       this.subscriptionPlans.set(id, plan);
     }
     return plan;

@@ -1,6 +1,7 @@
 import { inTransaction, type AppContext } from '../shared/context.js';
-import { linkCustomerToDiscord } from './discord-link.js';
+import { linkCustomerToDiscord } from './account-link.js';
 import { enqueueMemberCheck } from '../grants/grants.js';
+import { claimantOf, grantByClaimCode, recordClaim } from './store/grants.js';
 
 /**
  * `/claim CODE`: the code from the purchase email links the Discord user who types it to that
@@ -38,42 +39,20 @@ export async function claimGrant(
   const code = normalizeClaimCode(input.code);
   if (!code) return { kind: 'malformed' };
   return inTransaction(ctx, async (tx) => {
-    const grant = await tx.db
-      .selectFrom('grants')
-      .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
-      .innerJoin('servers', 'servers.id', 'grants.server_id')
-      .select([
-        'grants.id',
-        'grants.status',
-        'grants.customer_id',
-        'grants.server_id',
-        'entitlements.name as entitlementName',
-        'servers.name as serverName',
-      ])
-      .where('grants.claim_code', '=', code)
-      .executeTakeFirst();
+    const grant = await grantByClaimCode(tx.db, code);
     if (!grant) return { kind: 'unknown_code' };
     if (grant.status === 'revoked') return { kind: 'ended', entitlementName: grant.entitlementName };
     const found = { grantId: grant.id, entitlementName: grant.entitlementName, serverName: grant.serverName };
 
-    const inserted = await tx.db
-      .insertInto('grant_claims')
-      .values({ grant_id: grant.id, discord_user_id: input.discordUserId, claimed_at: ctx.clock.now() })
-      .onConflict((oc) => oc.column('grant_id').doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      const claim = await tx.db
-        .selectFrom('grant_claims')
-        .select('discord_user_id')
-        .where('grant_id', '=', grant.id)
-        .executeTakeFirstOrThrow();
-      if (claim.discord_user_id !== input.discordUserId) return { kind: 'used_by_someone_else' };
+    if (!(await recordClaim(tx.db, grant.id, input.discordUserId, ctx.clock.now()))) {
+      if ((await claimantOf(tx.db, grant.id)) !== input.discordUserId)
+        return { kind: 'used_by_someone_else' };
       // The same person again (e.g. after leaving and rejoining): re-run their sync.
-      await enqueueMemberCheck(tx, grant.server_id, input.discordUserId, input.cause);
+      await enqueueMemberCheck(tx, grant.serverId, input.discordUserId, input.cause);
       return { kind: 'already_yours', ...found };
     }
     const previous = await linkCustomerToDiscord(ctx, tx, {
-      customerId: grant.customer_id,
+      customerId: grant.customerId,
       discordUserId: input.discordUserId,
       username: input.username,
       cause: input.cause,

@@ -2,15 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../../core/errors.js';
 import { FailureError } from '../../core/failure.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
-import { authorizeBase, linkCustomerToDiscord, linkRedirectUri } from './discord-link.js';
+import { authorizeBase, linkRedirectUri } from './discord-link.js';
+import { linkCustomerToDiscord } from './account-link.js';
 import { queueInvitation } from '../grants/grants.js';
 import type { DiscordOAuthTokens } from '../../core/ports/discord.js';
 import { requestSignInLink } from './sign-in.js';
+import { underHourlyLimit } from './emailed-links.js';
+import { grantStatus } from './store/grants.js';
 import {
   buyerTokenById,
   buyerTokenState,
   consumeBuyerToken,
-  countBuyerTokensSince,
   findBuyerToken,
   mintBuyerToken,
 } from './store/tokens.js';
@@ -183,22 +185,14 @@ export async function resendConnectLink(
       ? await findBuyerToken(ctx.db.kysely, 'connect', which.token)
       : await buyerTokenById(ctx.db.kysely, which.linkId);
   if (link?.purpose !== 'connect') return;
-  const since = ctx.clock.now() - 3_600_000;
-  if (
-    (await countBuyerTokensSince(ctx.db.kysely, link.customer_id, 'connect', since)) >= CONNECT_LINKS_PER_HOUR
-  ) {
+  if (!(await underHourlyLimit(ctx, link.customer_id, 'connect', CONNECT_LINKS_PER_HOUR))) {
     ctx.log.info({ customerId: link.customer_id }, 'new Connect link not sent: hourly limit reached');
     return;
   }
-  const grant = link.grant_id
-    ? await ctx.db.kysely
-        .selectFrom('grants')
-        .select(['id', 'status'])
-        .where('id', '=', link.grant_id)
-        .executeTakeFirst()
-    : undefined;
-  if (grant && grant.status !== 'revoked') {
-    await inTransaction(ctx, (tx) => queueInvitation(tx, grant.id, `customer:${link.customer_id}`));
+  const grantId = link.grant_id;
+  const status = grantId ? await grantStatus(ctx.db.kysely, grantId) : null;
+  if (grantId && status !== null && status !== 'revoked') {
+    await inTransaction(ctx, (tx) => queueInvitation(tx, grantId, `customer:${link.customer_id}`));
     return;
   }
   await requestSignInLink(ctx, link.customer_id, null);

@@ -1,18 +1,24 @@
-import type { Selectable } from 'kysely';
-import type { DiscordLinksTable } from '../../adapters/store/schema.js';
 import { FailureError } from '../../core/failure.js';
 import { canTransition, type GrantStatus } from '../../core/grant-state.js';
-import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
-import { applyGrantEvent, enqueueMemberCheck, enqueueMemberSync } from '../grants/grants.js';
+import { inTransaction, type AppContext } from '../shared/context.js';
+import { applyGrantEvent } from '../grants/grants.js';
 import type { DiscordOAuthTokens } from '../../core/ports/discord.js';
+import {
+  discordLinkOf,
+  grantsAwaitingDelivery,
+  linksExpiringBefore,
+  markLinkInvalid,
+  storeRotatedTokens,
+  type DiscordLink,
+} from './store/discord-links.js';
 
 /**
- * Linking a buyer's Discord account: the OAuth code flow (`identify guilds.join`), tokens encrypted
- * at rest, refresh with single-use rotation, and switching accounts. Roles follow the customer's
- * `discord_user_id`; member sync does the Discord side, so linking only changes rows and queues syncs.
+ * A buyer's linked Discord account: the OAuth code flow's addresses (`identify guilds.join`), tokens
+ * encrypted at rest, refresh with single-use rotation, and a link Discord declared dead. Which
+ * account the roles go to, and switching it, is ./account-link.ts.
  */
 
-type LinkRow = Selectable<DiscordLinksTable>;
+type LinkRow = DiscordLink;
 
 /** Access tokens are refreshed when they have less than this left. */
 export const REFRESH_MARGIN_MS = 2 * 86_400_000;
@@ -35,121 +41,11 @@ export function authorizeBase(apiUrl: string): string {
 }
 
 /**
- * Points a customer at a Discord account (OAuth or `/claim`), inside `tx`. When the account changes,
- * syncs are queued for BOTH accounts on every server the customer has grants on: the old one loses
- * the roles (no live grant points at it any more), the new one gets them. Returns the old account.
- */
-export async function linkCustomerToDiscord(
-  ctx: AppContext,
-  tx: Tx,
-  input: {
-    customerId: string;
-    discordUserId: string;
-    username: string | null;
-    tokens?: Pick<LinkRow, 'access_token_enc' | 'refresh_token_enc' | 'token_expires_at' | 'scope'>;
-    cause: string;
-  },
-): Promise<string | null> {
-  const now = ctx.clock.now();
-  const customer = await tx.db
-    .selectFrom('customers')
-    .select(['id', 'discord_user_id'])
-    .where('id', '=', input.customerId)
-    .executeTakeFirstOrThrow();
-  const previous = customer.discord_user_id;
-  const existing = await tx.db
-    .selectFrom('discord_links')
-    .selectAll()
-    .where('customer_id', '=', input.customerId)
-    .executeTakeFirst();
-  const sameAccount = existing?.discord_user_id === input.discordUserId;
-  // Tokens belong to one account: a switch without new tokens must not keep the old account's.
-  const tokens = input.tokens ?? {
-    access_token_enc: sameAccount ? (existing?.access_token_enc ?? null) : null,
-    refresh_token_enc: sameAccount ? (existing?.refresh_token_enc ?? null) : null,
-    token_expires_at: sameAccount ? (existing?.token_expires_at ?? null) : null,
-    scope: sameAccount ? (existing?.scope ?? null) : null,
-  };
-  const invalidAt = input.tokens ? null : sameAccount ? (existing?.token_invalid_at ?? null) : null;
-  const username = input.username ?? (sameAccount ? (existing?.username ?? null) : null);
-  if (existing) {
-    await tx.db
-      .updateTable('discord_links')
-      .set({
-        discord_user_id: input.discordUserId,
-        username,
-        ...tokens,
-        token_invalid_at: invalidAt,
-        updated_at: now,
-      })
-      .where('customer_id', '=', input.customerId)
-      .execute();
-  } else {
-    await tx.db
-      .insertInto('discord_links')
-      .values({
-        customer_id: input.customerId,
-        discord_user_id: input.discordUserId,
-        username,
-        ...tokens,
-        token_invalid_at: invalidAt,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-  }
-  await tx.db
-    .updateTable('customers')
-    .set({ discord_user_id: input.discordUserId, updated_at: now })
-    .where('id', '=', input.customerId)
-    .execute();
-
-  if (previous && previous !== input.discordUserId) {
-    await tx.db
-      .insertInto('discord_link_history')
-      .values({ customer_id: input.customerId, discord_user_id: previous, unlinked_at: now })
-      .onConflict((oc) => oc.columns(['customer_id', 'discord_user_id']).doUpdateSet({ unlinked_at: now }))
-      .execute();
-  }
-  // Linking back to a former account makes it current again.
-  await tx.db
-    .deleteFrom('discord_link_history')
-    .where('customer_id', '=', input.customerId)
-    .where('discord_user_id', '=', input.discordUserId)
-    .execute();
-
-  const servers = await tx.db
-    .selectFrom('grants')
-    .select('server_id')
-    .distinct()
-    .where('customer_id', '=', input.customerId)
-    .where('status', '!=', 'revoked')
-    .execute();
-  for (const { server_id } of servers) {
-    // After a switch the grants' recorded roles describe the previous account: both are read.
-    if (previous && previous !== input.discordUserId) {
-      await enqueueMemberCheck(tx, server_id, input.discordUserId, input.cause);
-      await enqueueMemberCheck(tx, server_id, previous, `${input.cause} (account switched)`);
-    } else await enqueueMemberSync(tx, server_id, input.discordUserId, input.cause);
-  }
-  if (previous && previous !== input.discordUserId)
-    ctx.log.info(
-      { customerId: input.customerId, from: previous, to: input.discordUserId },
-      'customer switched Discord account',
-    );
-  return previous;
-}
-
-/**
  * A usable access token for the customer's linked account, refreshed first when it is close to
  * expiry; null when there is none (never linked by OAuth, or dead: the customer must re-link).
  */
 export async function accessTokenFor(ctx: AppContext, customerId: string): Promise<string | null> {
-  const link = await ctx.db.kysely
-    .selectFrom('discord_links')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .executeTakeFirst();
+  const link = await discordLinkOf(ctx.db.kysely, customerId);
   if (!link || link.token_invalid_at !== null || !link.access_token_enc) return null;
   if ((link.token_expires_at ?? 0) - ctx.clock.now() > REFRESH_MARGIN_MS)
     return ctx.secrets.decrypt(link.access_token_enc);
@@ -194,31 +90,26 @@ async function rotate(ctx: AppContext, link: LinkRow): Promise<string | null> {
     return null;
   }
   const now = ctx.clock.now();
-  const r = await ctx.db.kysely
-    .updateTable('discord_links')
-    .set({
+  const stored = await storeRotatedTokens(
+    ctx.db.kysely,
+    link.customer_id,
+    used,
+    {
       access_token_enc: ctx.secrets.encrypt(tokens.accessToken),
       refresh_token_enc: ctx.secrets.encrypt(tokens.refreshToken),
       token_expires_at: now + tokens.expiresIn * 1000,
       scope: tokens.scope,
-      token_invalid_at: null,
-      updated_at: now,
-    })
-    .where('customer_id', '=', link.customer_id)
-    .where('refresh_token_enc', '=', used)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) === 1) return tokens.accessToken;
+    },
+    now,
+  );
+  if (stored) return tokens.accessToken;
   // Someone else rotated (or the customer re-linked) between our read and our write: theirs is newer.
   const current = await readLink(ctx, link.customer_id);
   return current ? usableToken(ctx, current) : null;
 }
 
 function readLink(ctx: AppContext, customerId: string) {
-  return ctx.db.kysely
-    .selectFrom('discord_links')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .executeTakeFirst();
+  return discordLinkOf(ctx.db.kysely, customerId);
 }
 
 function usableToken(ctx: AppContext, link: LinkRow): string | null {
@@ -237,22 +128,8 @@ export async function markLinkDead(
   usedRefreshToken?: string,
 ): Promise<void> {
   await inTransaction(ctx, async (tx) => {
-    let q = tx.db
-      .updateTable('discord_links')
-      .set({ token_invalid_at: ctx.clock.now(), updated_at: ctx.clock.now() })
-      .where('customer_id', '=', customerId)
-      .where('token_invalid_at', 'is', null);
-    if (usedRefreshToken !== undefined) q = q.where('refresh_token_enc', '=', usedRefreshToken);
-    const r = await q.executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) return;
-    const waiting = await tx.db
-      .selectFrom('grants')
-      .select(['id', 'status', 'active'])
-      .where('customer_id', '=', customerId)
-      .where('active', '=', 1)
-      .where('status', 'in', ['pending', 'failed'])
-      .execute();
-    for (const g of waiting) {
+    if (!(await markLinkInvalid(tx.db, customerId, ctx.clock.now(), usedRefreshToken))) return;
+    for (const g of await grantsAwaitingDelivery(tx.db, customerId)) {
       if (!canTransition(g.status as GrantStatus, g.active === 1, 'delivery_failed')) continue;
       await applyGrantEvent(ctx, tx, g.id, 'delivery_failed', {
         cause: `customer:${customerId}`,
@@ -266,15 +143,7 @@ export async function markLinkDead(
 /** Periodic: refresh links whose access token expires soon, so a later re-join still works. */
 export async function refreshExpiringLinks(ctx: AppContext, limit = 200): Promise<number> {
   if (!ctx.ports.discord) return 0;
-  const due = await ctx.db.kysely
-    .selectFrom('discord_links')
-    .selectAll()
-    .where('token_invalid_at', 'is', null)
-    .where('refresh_token_enc', 'is not', null)
-    .where('token_expires_at', '<', ctx.clock.now() + REFRESH_MARGIN_MS)
-    .orderBy('token_expires_at')
-    .limit(limit)
-    .execute();
+  const due = await linksExpiringBefore(ctx.db.kysely, ctx.clock.now() + REFRESH_MARGIN_MS, limit);
   let refreshed = 0;
   for (const link of due) {
     try {

@@ -15,6 +15,13 @@ import { inTransaction, type AppContext } from '../shared/context.js';
 import { enqueueDirectMessage } from './dm.js';
 import { enqueueMemberCheck } from '../grants/grants.js';
 import { formatDate } from '../catalog/offer-text.js';
+import {
+  buyButtonOffer,
+  checkoutLinkTarget,
+  memberGrants,
+  saveCheckoutLink,
+  serverOfGuild,
+} from './store/interactions.js';
 
 /**
  * What Rolegate answers to a verified interaction: the roles-channel buy button, `/claim CODE`,
@@ -117,24 +124,12 @@ async function buy(
   userId: string,
   entitlementId: string,
 ): Promise<APIInteractionResponse> {
-  const ent = await ctx.db.kysely
-    .selectFrom('entitlements')
-    .innerJoin('servers', 'servers.id', 'entitlements.server_id')
-    .select([
-      'entitlements.id',
-      'entitlements.name',
-      'entitlements.sale_ends_at',
-      'entitlements.archived_at',
-      'servers.guild_id',
-      'servers.name as serverName',
-    ])
-    .where('entitlements.id', '=', entitlementId)
-    .executeTakeFirst();
-  if (!ent || ent.archived_at !== null || (i.guild_id && i.guild_id !== ent.guild_id))
+  const ent = await buyButtonOffer(ctx.db.kysely, entitlementId);
+  if (!ent || ent.archivedAt !== null || (i.guild_id && i.guild_id !== ent.guildId))
     return say('This item is no longer for sale here. The roles channel shows what is on sale now.');
-  if (ent.sale_ends_at !== null && ent.sale_ends_at <= ctx.clock.now())
+  if (ent.saleEndsAt !== null && ent.saleEndsAt <= ctx.clock.now())
     return say(
-      `The sale of **${ent.name}** ended on ${formatDate(ent.sale_ends_at)}. It can no longer be bought.`,
+      `The sale of **${ent.name}** ended on ${formatDate(ent.saleEndsAt)}. It can no longer be bought.`,
     );
   if (!ctx.ports.checkout)
     return say(
@@ -194,17 +189,14 @@ async function checkoutReply(
     shortUrl,
   );
   await inTransaction(ctx, async (tx) => {
-    await tx.db
-      .insertInto('checkout_links')
-      .values({
-        token,
-        url: link.url,
-        entitlement_id: ent.id,
-        discord_user_id: userId,
-        created_at: now,
-        expires_at: now + CHECKOUT_LINK_TTL_MS,
-      })
-      .execute();
+    await saveCheckoutLink(tx.db, {
+      token,
+      url: link.url,
+      entitlementId: ent.id,
+      discordUserId: userId,
+      createdAt: now,
+      expiresAt: now + CHECKOUT_LINK_TTL_MS,
+    });
     await enqueueDirectMessage(
       tx,
       { userId, body: { content: text, components: [button] }, cause: `interaction:${i.id}` },
@@ -216,22 +208,14 @@ async function checkoutReply(
 
 /** The redirect target of a short checkout link, or null when unknown or expired. */
 export async function resolveCheckoutLink(ctx: AppContext, token: string): Promise<string | null> {
-  const row = await ctx.db.kysely
-    .selectFrom('checkout_links')
-    .select(['url', 'expires_at'])
-    .where('token', '=', token)
-    .executeTakeFirst();
-  if (!row || row.expires_at <= ctx.clock.now()) return null;
+  const row = await checkoutLinkTarget(ctx.db.kysely, token);
+  if (!row || row.expiresAt <= ctx.clock.now()) return null;
   return row.url;
 }
 
 async function serverOf(ctx: AppContext, i: Interaction) {
   if (!i.guild_id) return null;
-  return ctx.db.kysely
-    .selectFrom('servers')
-    .select(['id', 'name'])
-    .where('guild_id', '=', i.guild_id)
-    .executeTakeFirst();
+  return serverOfGuild(ctx.db.kysely, i.guild_id);
 }
 
 const statusWords: Record<string, string> = {
@@ -245,33 +229,17 @@ const statusWords: Record<string, string> = {
 async function access(ctx: AppContext, i: Interaction, userId: string): Promise<APIInteractionResponse> {
   const server = await serverOf(ctx, i);
   if (!server) return say('Use `/access` inside a server that sells roles with Rolegate.');
-  const grants = await ctx.db.kysely
-    .selectFrom('grants')
-    .innerJoin('customers', 'customers.id', 'grants.customer_id')
-    .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
-    .select([
-      'grants.status',
-      'grants.active',
-      'grants.ends_at',
-      'grants.last_error_owner',
-      'grants.last_error_message',
-      'entitlements.name',
-    ])
-    .where('customers.discord_user_id', '=', userId)
-    .where('grants.server_id', '=', server.id)
-    .orderBy('grants.created_at', 'desc')
-    .limit(20)
-    .execute();
+  const grants = await memberGrants(ctx.db.kysely, userId, server.id);
   if (grants.length === 0)
     return say(
       `You have no purchases on ${server.name} linked to this Discord account. Bought on the web? Use \`/claim\` with the code from your email.`,
     );
   const lines = grants.map((g) => {
-    const until = g.ends_at !== null && g.status !== 'revoked' ? ` until ${formatDate(g.ends_at)}` : '';
+    const until = g.endsAt !== null && g.status !== 'revoked' ? ` until ${formatDate(g.endsAt)}` : '';
     // Only the customer's own problems are shown in their words; the server's are for its staff.
     const hint =
-      g.status === 'failed' && g.last_error_owner === 'customer' && g.last_error_message
-        ? ` — ${g.last_error_message}`
+      g.status === 'failed' && g.lastErrorOwner === 'customer' && g.lastErrorMessage
+        ? ` — ${g.lastErrorMessage}`
         : '';
     return `• **${g.name}**: ${statusWords[g.status] ?? g.status}${until}${hint}`;
   });

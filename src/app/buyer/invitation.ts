@@ -4,6 +4,7 @@ import type { AppContext } from '../shared/context.js';
 import { sendDirectMessage } from './dm.js';
 import { escapeHtml } from '../../core/html.js';
 import { CONNECT_LINK_EMAIL_TTL_MS, connectLinkUrl } from './connect.js';
+import { grantMailContext } from './store/grants.js';
 
 /**
  * The `grant.send_invitation` job: after a web purchase, the buyer gets an email with a
@@ -54,23 +55,7 @@ export async function sendInvitation(
   ctx: AppContext,
   { grantId, cause }: GrantInvitationPayload,
 ): Promise<void> {
-  const row = await ctx.db.kysely
-    .selectFrom('grants')
-    .innerJoin('customers', 'customers.id', 'grants.customer_id')
-    .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
-    .innerJoin('servers', 'servers.id', 'grants.server_id')
-    .select([
-      'grants.id',
-      'grants.status',
-      'grants.claim_code',
-      'grants.customer_id',
-      'customers.email',
-      'customers.discord_user_id',
-      'entitlements.name as entitlementName',
-      'servers.name as serverName',
-    ])
-    .where('grants.id', '=', grantId)
-    .executeTakeFirst();
+  const row = await grantMailContext(ctx.db.kysely, grantId);
   if (!row || row.status === 'revoked') {
     ctx.log.info({ grantId, cause }, 'invitation not sent: the grant is gone or revoked');
     return;
@@ -79,11 +64,11 @@ export async function sendInvitation(
     entitlementName: row.entitlementName,
     serverName: row.serverName,
     linkUrl: await connectLinkUrl(ctx, {
-      customerId: row.customer_id,
+      customerId: row.customerId,
       grantId: row.id,
       ttlMs: CONNECT_LINK_EMAIL_TTL_MS,
     }),
-    claimCode: row.claim_code,
+    claimCode: row.claimCode,
   });
   if (row.email) {
     await ctx.ports.mail.send({
@@ -93,9 +78,9 @@ export async function sendInvitation(
       html: invitation.html,
     });
   }
-  if (row.discord_user_id) {
+  if (row.discordUserId) {
     // Best effort: the email (or the roles arriving) already tells them; a DM failure is not retried.
-    const outcome = await sendDirectMessage(ctx, row.discord_user_id, {
+    const outcome = await sendDirectMessage(ctx, row.discordUserId, {
       content: `Thanks for buying **${row.entitlementName}** on ${row.serverName}. Your roles are on their way.`,
       components: [
         {

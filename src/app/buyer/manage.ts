@@ -5,6 +5,8 @@ import { loadCustomer } from '../grants/customers.js';
 import type { CheckoutLink } from '../../core/ports/index.js';
 import { beginLink, CONNECT_LINK_PAGE_TTL_MS, mintConnectToken, type LinkStart } from './connect.js';
 import type { BuyerSession } from './sign-in.js';
+import { linkedUsername } from './store/discord-links.js';
+import { purchasesOfCustomer } from './store/grants.js';
 
 /**
  * What a buyer signed in by their emailed link may do in that browser: see their purchases and
@@ -37,27 +39,13 @@ async function offerOf(ctx: AppContext, session: BuyerSession) {
 export async function buyerOverview(ctx: AppContext, session: BuyerSession): Promise<BuyerOverview> {
   const db = ctx.db.kysely;
   const customer = await loadCustomer(db, session.customerId);
-  const link = await db
-    .selectFrom('discord_links')
-    .select('username')
-    .where('customer_id', '=', customer.id)
-    .executeTakeFirst();
-  const purchases = await db
-    .selectFrom('grants')
-    .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
-    .select(['entitlements.name', 'grants.status', 'grants.active'])
-    .where('grants.customer_id', '=', customer.id)
-    .where((eb) => eb.or([eb('grants.active', '=', 1), eb('grants.delivered_at', 'is not', null)]))
-    .orderBy('grants.id', 'desc')
-    .limit(50)
-    .execute();
   return {
     email: customer.email,
-    discordUsername: link?.username ?? null,
+    discordUsername: await linkedUsername(db, customer.id),
     discordUserId: customer.discord_user_id,
     hasBilling: customer.stripe_customer_id !== null,
     offer: await offerOf(ctx, session),
-    purchases: purchases.map((p) => ({ name: p.name, status: p.status, active: p.active === 1 })),
+    purchases: await purchasesOfCustomer(db, customer.id),
   };
 }
 

@@ -3,6 +3,7 @@ import { offerFor, startNewSession } from '../billing/checkout.js';
 import type { AppContext } from '../shared/context.js';
 import { findOrCreateCustomer, type CustomerRow } from '../grants/customers.js';
 import { requestSignInLink } from './sign-in.js';
+import { hasPaidOrGivenGrant } from './store/grants.js';
 
 /**
  * The public offer form (`POST /offers/:id`). The email typed there is an unverified claim
@@ -20,22 +21,7 @@ export type OfferAnswer = { kind: 'checkout'; url: string; grantId: string } | {
  */
 export async function hasPurchasesToProtect(db: Executor, customer: CustomerRow): Promise<boolean> {
   if (customer.discord_user_id !== null || customer.stripe_customer_id !== null) return true;
-  const purchase = await db
-    .selectFrom('grants')
-    .select('id')
-    .where('customer_id', '=', customer.id)
-    .where((eb) =>
-      eb.or([
-        eb('active', '=', 1),
-        eb('delivered_at', 'is not', null),
-        eb('stripe_payment_intents', '!=', '[]'),
-        eb('stripe_subscription_id', 'is not', null),
-        eb('source', 'in', ['manual', 'comp']),
-      ]),
-    )
-    .limit(1)
-    .executeTakeFirst();
-  return purchase !== undefined;
+  return hasPaidOrGivenGrant(db, customer.id);
 }
 
 /**

@@ -10,6 +10,15 @@ import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import type { DiscordMessageBody } from '../../core/ports/discord.js';
 import { rolesChannelPublishJob, type RolesChannelPayload } from './jobs.js';
 import { clip, formatDate, formatDuration, formatPrice } from '../catalog/offer-text.js';
+import {
+  activePricesOf,
+  entitlementsOnSale,
+  recordRolesChannelState,
+  rolesChannelProblem,
+  rolesChannelState,
+  serverById,
+  setRolesMessage,
+} from './store/roles-channel.js';
 
 /**
  * The roles channel: per server, ONE message listing what is for sale with a buy button each.
@@ -59,27 +68,12 @@ export interface Offer {
 /** Entitlements of a server that can be bought now: not archived, sale not over, with a price. */
 export async function loadOffers(ctx: AppContext, serverId: string): Promise<Offer[]> {
   const now = ctx.clock.now();
-  const rows = await ctx.db.kysely
-    .selectFrom('entitlements')
-    .selectAll()
-    .where('server_id', '=', serverId)
-    .where('archived_at', 'is', null)
-    .where((eb) => eb.or([eb('sale_ends_at', 'is', null), eb('sale_ends_at', '>', now)]))
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
+  const rows = await entitlementsOnSale(ctx.db.kysely, serverId, now);
   if (rows.length === 0) return [];
-  const prices = await ctx.db.kysely
-    .selectFrom('prices')
-    .selectAll()
-    .where(
-      'entitlement_id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .where('active', '=', 1)
-    .orderBy('amount')
-    .execute();
+  const prices = await activePricesOf(
+    ctx.db.kysely,
+    rows.map((r) => r.id),
+  );
   return rows
     .map((e) => ({
       id: e.id,
@@ -135,19 +129,7 @@ export function renderRolesMessage(serverName: string, all: Offer[]): DiscordMes
 const failureCode = (err: unknown) => (err instanceof FailureError ? err.failure.code : null);
 
 async function recordState(ctx: AppContext, serverId: string, error: string | null) {
-  const now = ctx.clock.now();
-  const published = error === null ? now : null;
-  await ctx.db.kysely
-    .insertInto('roles_channel_state')
-    .values({ server_id: serverId, error, published_at: published, updated_at: now })
-    .onConflict((oc) =>
-      oc
-        .column('server_id')
-        .doUpdateSet(
-          error === null ? { error, published_at: now, updated_at: now } : { error, updated_at: now },
-        ),
-    )
-    .execute();
+  await recordRolesChannelState(ctx.db.kysely, serverId, error, ctx.clock.now());
 }
 
 /** A setup problem the merchant must fix: recorded (shown with the server), never retried in a loop. */
@@ -169,21 +151,13 @@ export async function publishRolesChannel(
 ): Promise<PublishOutcome> {
   const discord = ctx.ports.discord;
   if (!discord) return 'not_configured';
-  const server = await ctx.db.kysely
-    .selectFrom('servers')
-    .selectAll()
-    .where('id', '=', serverId)
-    .executeTakeFirst();
+  const server = await serverById(ctx.db.kysely, serverId);
   if (!server || server.status === 'removed') return 'skipped';
   if (!options.force) {
     // Never repeat a refused call on every entitlement edit (Discord counts 403s against the IP):
     // after a merchant problem, wait until the health check has looked at the server again.
-    const state = await ctx.db.kysely
-      .selectFrom('roles_channel_state')
-      .select(['error', 'updated_at'])
-      .where('server_id', '=', server.id)
-      .executeTakeFirst();
-    if (state?.error && state.updated_at >= (server.health_checked_at ?? 0)) return 'blocked';
+    const state = await rolesChannelProblem(ctx.db.kysely, server.id);
+    if (state?.error && state.updatedAt >= (server.health_checked_at ?? 0)) return 'blocked';
     if (server.roles_channel_id === null && !botMayCreateChannels(server.bot_permissions)) {
       await recordState(ctx, server.id, CREATE_CHANNEL_PROBLEM);
       return 'blocked';
@@ -198,11 +172,7 @@ export async function publishRolesChannel(
       if (channelId === null) {
         channelId = (await discord.createTextChannel(server.guild_id, CHANNEL_NAME, reason)).id;
         messageId = null;
-        await ctx.db.kysely
-          .updateTable('servers')
-          .set({ roles_channel_id: channelId, roles_message_id: null, updated_at: ctx.clock.now() })
-          .where('id', '=', server.id)
-          .execute();
+        await setRolesMessage(ctx.db.kysely, server.id, channelId, null, ctx.clock.now());
       }
       try {
         if (messageId !== null) {
@@ -216,11 +186,7 @@ export async function publishRolesChannel(
           }
         }
         const posted = await discord.createMessage(channelId, body);
-        await ctx.db.kysely
-          .updateTable('servers')
-          .set({ roles_channel_id: channelId, roles_message_id: posted.id, updated_at: ctx.clock.now() })
-          .where('id', '=', server.id)
-          .execute();
+        await setRolesMessage(ctx.db.kysely, server.id, channelId, posted.id, ctx.clock.now());
         await recordState(ctx, server.id, null);
         return 'created';
       } catch (err) {
@@ -257,11 +223,7 @@ export async function runRolesChannelJob(
  * it was: deleting things in a merchant's server unasked is worse than one stale post they can remove.
  */
 export async function setRolesChannel(ctx: AppContext, serverId: string, channelId: string) {
-  const server = await ctx.db.kysely
-    .selectFrom('servers')
-    .selectAll()
-    .where('id', '=', serverId)
-    .executeTakeFirst();
+  const server = await serverById(ctx.db.kysely, serverId);
   if (!server) throw notFound('server', serverId);
   const discord = ctx.ports.discord;
   if (!discord)
@@ -284,11 +246,7 @@ export async function setRolesChannel(ctx: AppContext, serverId: string, channel
     throw new AppError('unprocessable', `channel ${channelId} is not a text channel; pick a text channel`);
   await inTransaction(ctx, async (tx) => {
     if (server.roles_channel_id !== channelId) {
-      await tx.db
-        .updateTable('servers')
-        .set({ roles_channel_id: channelId, roles_message_id: null, updated_at: ctx.clock.now() })
-        .where('id', '=', server.id)
-        .execute();
+      await setRolesMessage(tx.db, server.id, channelId, null, ctx.clock.now());
     }
     await enqueueRolesChannelPublish(tx, server.id, true);
   });
@@ -296,24 +254,13 @@ export async function setRolesChannel(ctx: AppContext, serverId: string, channel
 }
 
 export async function rolesChannelView(ctx: AppContext, serverId: string) {
-  const server = await ctx.db.kysely
-    .selectFrom('servers')
-    .leftJoin('roles_channel_state', 'roles_channel_state.server_id', 'servers.id')
-    .select([
-      'servers.id',
-      'servers.roles_channel_id',
-      'servers.roles_message_id',
-      'roles_channel_state.error',
-      'roles_channel_state.published_at',
-    ])
-    .where('servers.id', '=', serverId)
-    .executeTakeFirst();
-  if (!server) throw notFound('server', serverId);
+  const state = await rolesChannelState(ctx.db.kysely, serverId);
+  if (!state) throw notFound('server', serverId);
   return {
-    server_id: server.id,
-    channel_id: server.roles_channel_id,
-    message_id: server.roles_message_id,
-    problem: server.error ?? null,
-    published_at: server.published_at ? new Date(server.published_at).toISOString() : null,
+    server_id: state.serverId,
+    channel_id: state.channelId,
+    message_id: state.messageId,
+    problem: state.problem,
+    published_at: state.publishedAt ? new Date(state.publishedAt).toISOString() : null,
   };
 }

@@ -5,6 +5,7 @@ import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import { enqueueMemberSync } from '../grants/grants.js';
 import { checkConsistency, checkRolesGrantable } from './entitlement-rules.js';
 import { enqueueRolesChannelPublish } from '../buyer/roles-channel.js';
+import { loadServer } from '../access/store/servers.js';
 import {
   activePricesOf,
   deactivatePrices,
@@ -13,11 +14,9 @@ import {
   insertEntitlement,
   insertPrice,
   liveHoldersOf,
-  serverById,
   updateEntitlementRow,
   type EntitlementRow,
   type PriceRow,
-  type ServerRow,
 } from './store.js';
 
 export type { EntitlementRow, PriceRow };
@@ -102,12 +101,6 @@ export function entitlementView(e: EntitlementRow, prices: PriceRow[]) {
   };
 }
 export type EntitlementView = ReturnType<typeof entitlementView>;
-
-async function loadServer(db: Executor, serverId: string): Promise<ServerRow> {
-  const server = await serverById(db, serverId);
-  if (!server) throw notFound('server', serverId);
-  return server;
-}
 
 const priceKey = (p: {
   kind: string;

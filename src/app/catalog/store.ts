@@ -13,10 +13,6 @@ export type EntitlementRow = Selectable<EntitlementsTable>;
 export type PriceRow = Selectable<PricesTable>;
 export type ServerRow = Selectable<ServersTable>;
 
-export async function serverById(db: Executor, id: string): Promise<ServerRow | null> {
-  return (await db.selectFrom('servers').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
-}
-
 export async function rolesOfServer(db: Executor, serverId: string): Promise<Selectable<ServerRolesTable>[]> {
   return db.selectFrom('server_roles').selectAll().where('server_id', '=', serverId).execute();
 }

@@ -69,10 +69,26 @@ function waitingStatus(r: SubscriberRow): StatusInWords {
   };
 }
 
+const endedCheckoutWords: Record<string, string> = {
+  checkout_replaced: 'The buyer started a new checkout instead; this one was never paid.',
+  checkout_expired: 'The checkout expired unpaid.',
+};
+
+/** A checkout that ended before any payment (replaced, expired, canceled): never a subscriber. */
+function endedCheckout(r: SubscriberRow): StatusInWords {
+  return {
+    code: 'checkout_open',
+    label: 'Checkout not finished',
+    detail: endedCheckoutWords[r.status_reason ?? ''] ?? 'Ended before any payment; nothing was granted.',
+    who_acts: null,
+  };
+}
+
 /** The JS twin of `statusCondition` (store/subscribers.ts): keep the two in the same order. */
 export function subscriberStatus(r: SubscriberRow): StatusInWords {
   switch (r.status) {
     case 'revoked':
+      if (r.announced_at === null) return endedCheckout(r);
       return {
         code: 'revoked',
         label: 'Revoked',

@@ -18,7 +18,9 @@ const filters = {
   status: z
     .enum(subscriberStatuses)
     .optional()
-    .describe('Without it, every subscriber but unfinished checkouts (`checkout_open`).'),
+    .describe(
+      'Without it, every subscriber but unfinished checkouts (`checkout_open`: still open, or replaced or expired before any payment).',
+    ),
   q: text(100, 1)
     .optional()
     .describe('Search: part of an email, name or Discord username (any case), or a Discord user id.'),

@@ -132,6 +132,23 @@ export function invoiceSubscription(
       }),
     ),
   ];
+  // Prorations left by earlier plan changes (`create_prorations`) are billed with this invoice.
+  const plan = engine.store.subscriptionPlan(sub.id);
+  const pending = plan.pendingProrations.map((line) => ({ ...line, id: newId('invoiceLine'), invoice: id }));
+  plan.pendingProrations = [];
+  return issueInvoice(engine, sub, reason, usagePeriod, [...lines, ...pending], id);
+}
+
+/** Creates and finalizes an open invoice of `sub` with these lines (invoice.created, .finalized). */
+export function issueInvoice(
+  engine: Engine,
+  sub: Stripe.Subscription,
+  reason: Stripe.Invoice.BillingReason,
+  usagePeriod: { start: number; end: number },
+  lines: Stripe.InvoiceLineItem[],
+  id = newId('invoice'),
+): Stripe.Invoice {
+  const now = engine.clock.nowSeconds();
   const customer = engine.store.customer(customerId(sub));
   const invoice = buildInvoice({
     id,

@@ -1,6 +1,7 @@
 /** Invoices, their lines, and invoice payments (the link from an invoice to its payment intents). */
 import { createdFilter, LIST_PARAMS, newestFirst, paginate } from '../list.js';
 import type { Router } from '../router.js';
+import { payInvoice } from '../engine/prorations.js';
 
 export function registerBillingRoutes(router: Router): void {
   router.add('GET', '/v1/invoices/:id', ({ params }, engine) => engine.store.invoice(params['id'] ?? ''));
@@ -8,6 +9,18 @@ export function registerBillingRoutes(router: Router): void {
     form.allowOnly(['limit', 'starting_after', 'ending_before', 'expand']);
     const invoice = engine.store.invoice(params['id'] ?? '');
     return paginate(invoice.lines.data, form, `/v1/invoices/${invoice.id}/lines`);
+  });
+  router.add('POST', '/v1/invoices/:id/pay', ({ params, form }, engine) => {
+    form.allowOnly([
+      'expand',
+      'off_session',
+      'payment_method',
+      'source',
+      'forgive',
+      'mandate',
+      'paid_out_of_band',
+    ]);
+    return payInvoice(engine, engine.store.invoice(params['id'] ?? ''));
   });
   router.add('GET', '/v1/invoices', ({ form }, engine) => {
     form.allowOnly([...LIST_PARAMS, 'customer', 'subscription', 'status', 'collection_method', 'due_date']);

@@ -3,7 +3,6 @@ import type Stripe from 'stripe';
 import {
   applyCancelAt,
   applyCancelAtPeriodEnd,
-  applyItemChanges,
   cancelNow,
   pause,
   resume,
@@ -11,6 +10,7 @@ import {
   type ItemChange,
 } from '../engine/subscriptions.js';
 import type { Engine } from '../engine/context.js';
+import { changeItems } from '../engine/prorations.js';
 import { invalidParam, invalidRequest, noSuch } from '../errors.js';
 import { createdFilter, LIST_PARAMS, newestFirst, paginate } from '../list.js';
 import { applyMetadata, type Params } from '../params.js';
@@ -68,15 +68,36 @@ function updateHandler(engine: Engine, sub: Stripe.Subscription, form: Params): 
       throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
     }
   }
-  // Prorations are not modelled: every change behaves like proration_behavior=none.
-  form.oneOf('proration_behavior', ['none', 'create_prorations', 'always_invoice']);
+  const prorationBehavior =
+    form.oneOf('proration_behavior', ['none', 'create_prorations', 'always_invoice'] as const) ??
+    'create_prorations';
+  const paymentBehavior =
+    form.oneOf('payment_behavior', [
+      'allow_incomplete',
+      'default_incomplete',
+      'error_if_incomplete',
+      'pending_if_incomplete',
+    ] as const) ?? 'allow_incomplete';
+  const prorationDate = form.integer('proration_date', { min: 0 });
   const changes = itemChanges(engine, form);
+  if (paymentBehavior === 'pending_if_incomplete' && form.has('metadata')) {
+    throw invalidRequest(
+      'When `payment_behavior` is `pending_if_incomplete`, only some parameters can be updated; `metadata` is not one of them.',
+    );
+  }
   const cancelAtPeriodEnd = form.boolean('cancel_at_period_end');
   const cancelAtRaw = form.string('cancel_at');
   const details = form.object('cancellation_details')?.allowOnly(['comment', 'feedback']);
   // Engine refusals (SandboxActionError) become 400 invalid_request_error in the server.
+  // A change of items sends its own events (and may wait for a payment); the rest is one update.
+  if (changes.length > 0) {
+    changeItems(engine, sub, changes, {
+      prorationBehavior,
+      paymentBehavior,
+      ...(prorationDate === undefined ? {} : { prorationDate }),
+    });
+  }
   return updateSubscription(engine, sub, () => {
-    if (changes.length > 0) applyItemChanges(engine, sub, changes);
     if (cancelAtRaw !== undefined) {
       applyCancelAt(
         engine,

@@ -56,13 +56,16 @@ export function statusCondition(eb: Eb, status: SubscriberStatus): Expression<Sq
   const live = eb.and([eb('g.active', '=', 1), eb('g.status', 'in', ['pending', 'delivered'])]);
   const pastDue = eb.and([live, eb('g.grace_ends_at', 'is not', null)]);
   const waiting = eb.and([live, eb('g.status', '=', 'pending'), eb('g.grace_ends_at', 'is', null)]);
+  // A grant revoked before it ever conferred access is a checkout that ended unpaid (replaced, expired).
+  const neverAnnounced = eb('g.announced_at', 'is', null);
   switch (status) {
     case 'revoked':
+      return eb.and([s('revoked'), eb.not(neverAnnounced)]);
     case 'suspended':
     case 'failed':
       return s(status);
     case 'checkout_open':
-      return eb.and([s('pending'), eb('g.active', '=', 0)]);
+      return eb.or([eb.and([s('pending'), eb('g.active', '=', 0)]), eb.and([s('revoked'), neverAnnounced])]);
     case 'past_due':
       return pastDue;
     case 'subscribed':
