@@ -58,18 +58,7 @@ export default tseslint.config(
   },
   // Still over the size limits; each leaves this list when it is split (issue 9).
   {
-    files: [
-      'src/adapters/discord/classify.ts',
-      'src/adapters/store/migrations/001_initial.ts',
-      'src/app/billing/lifecycle.ts',
-      'src/http/errors.ts',
-      'src/http/routes/admins.ts',
-      'src/http/routes/entitlements.ts',
-      'src/http/routes/grants.ts',
-      'src/http/routes/servers.ts',
-      'src/http/routes/webhook-endpoints.ts',
-      'src/main/app.ts',
-    ],
+    files: ['src/adapters/store/migrations/001_initial.ts'],
     rules: { 'max-lines': 'warn', 'max-lines-per-function': 'warn' },
   },
 );

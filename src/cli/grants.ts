@@ -1,5 +1,6 @@
 import type { AppContext } from '../app/shared/context.js';
-import { grantsPage } from '../app/grants/store.js';
+import { listGrants } from '../app/grants/commands.js';
+import type { GrantStatus } from '../core/grant-state.js';
 
 export async function listGrantsForCli(
   ctx: AppContext,
@@ -12,7 +13,10 @@ export async function listGrantsForCli(
   },
 ): Promise<string[]> {
   const limit = Math.min(Math.max(1, filter.limit || 50), 1000);
-  const rows = (await grantsPage(ctx.db.kysely, { ...filter, limit })).slice(0, limit);
+  // listGrants reads one row more (to tell whether another page exists); the CLI shows `limit`.
+  const rows = (
+    await listGrants(ctx, { ...filter, status: filter.status as GrantStatus | undefined, limit })
+  ).slice(0, limit);
   if (rows.length === 0) return ['no grants'];
   return rows.map(
     (g) =>

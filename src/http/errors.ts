@@ -22,72 +22,52 @@ export function sendError(
 /** Seconds a client is asked to wait when the database is unavailable (a restart takes a few). */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-/** Maps every thrown thing to the closed list of codes; only the unexpected becomes a 500. */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  if (isDatabaseUnavailable(error)) {
-    // Not a bug and not the caller's fault: nothing was stored, so the same request can simply be
-    // sent again (Stripe retries its webhooks on any non-2xx). Logged at debug only: the worker and
-    // scheduler already report the outage once, and a busy API would otherwise log every request.
-    request.log.debug({ err: error }, 'database unavailable');
-    reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-    // A buyer's browser gets a page it can show, not JSON (docs/decisions/0023).
-    if (request.routeOptions.config.page)
-      return messagePage(
+/** Not a bug and not the caller's fault: nothing was stored, so the same request can simply be sent again. */
+function sendDatabaseUnavailable(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  // Stripe retries its webhooks on any non-2xx. Logged at debug only: the worker and scheduler
+  // already report the outage once, and a busy API would otherwise log every request.
+  request.log.debug({ err: error }, 'database unavailable');
+  reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+  // A buyer's browser gets a page it can show, not JSON (docs/decisions/0023).
+  if (request.routeOptions.config.page)
+    return messagePage(
+      reply,
+      503,
+      'Back in a moment',
+      'This page is briefly unavailable on our side. Nothing was lost: please try again in a few seconds.',
+    );
+  return sendError(
+    reply,
+    request,
+    'service_unavailable',
+    'the database is unavailable right now; try again in a few seconds',
+  );
+}
+
+/** A classified Discord/Stripe failure reached a request: say who must act, never the raw vendor error. */
+function sendFailure(error: FailureError, request: FastifyRequest, reply: FastifyReply) {
+  const { owner, code, message } = error.failure;
+  switch (owner) {
+    case 'retry':
+      return sendError(reply, request, 'service_unavailable', `${message} Try again shortly.`, {
+        failure: code,
+      });
+    case 'merchant':
+    case 'customer':
+      return sendError(reply, request, 'unprocessable', message, { failure: code, owner });
+    case 'bug':
+      request.log.error({ err: error }, 'vendor call rejected as a bug');
+      return sendError(
         reply,
-        503,
-        'Back in a moment',
-        'This page is briefly unavailable on our side. Nothing was lost: please try again in a few seconds.',
+        request,
+        'internal_error',
+        'something went wrong on our side; the request id helps us find it',
       );
-    return sendError(
-      reply,
-      request,
-      'service_unavailable',
-      'the database is unavailable right now; try again in a few seconds',
-    );
   }
-  if (error instanceof AppError) return sendError(reply, request, error.code, error.message, error.details);
-  if (error instanceof IllegalTransitionError)
-    return sendError(reply, request, 'invalid_transition', error.message);
-  if (error instanceof FailureError) {
-    // A classified Discord/Stripe failure reached a request: say who must act, never the raw vendor error.
-    const { owner, code, message } = error.failure;
-    switch (owner) {
-      case 'retry':
-        return sendError(reply, request, 'service_unavailable', `${message} Try again shortly.`, {
-          failure: code,
-        });
-      case 'merchant':
-      case 'customer':
-        return sendError(reply, request, 'unprocessable', message, { failure: code, owner });
-      case 'bug':
-        request.log.error({ err: error }, 'vendor call rejected as a bug');
-        return sendError(
-          reply,
-          request,
-          'internal_error',
-          'something went wrong on our side; the request id helps us find it',
-        );
-    }
-  }
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const details = error.validation.map((v) => ({
-      location: error.validationContext ?? 'body',
-      path: v.instancePath.replace(/^\//, '').replace(/\//g, '.'),
-      message: v.message ?? 'is invalid',
-    }));
-    const first = details[0];
-    const where = first ? `${first.location}${first.path ? `.${first.path}` : ''}` : 'request';
-    return sendError(
-      reply,
-      request,
-      'validation_failed',
-      `${where}: ${first?.message ?? 'is invalid'}`,
-      details,
-    );
-  }
-  // decodeURIComponent of a malformed escape (a cookie, a token): the request is bad, not us.
-  if (error instanceof URIError)
-    return sendError(reply, request, 'bad_request', 'a value in the request is not valid percent-encoding');
+}
+
+/** Fastify's own errors (body parsing, limits) and PostgreSQL refusing request text; null for others. */
+function sendFrameworkError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const fe = error as Partial<FastifyError> & { message?: string };
   switch (fe.code) {
     // A backstop behind input validation: PostgreSQL refused text from the request (a NUL byte,
@@ -129,6 +109,37 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
           : 'bad_request';
     return sendError(reply, request, code, fe.message ?? 'bad request');
   }
+  return null;
+}
+
+/** Maps every thrown thing to the closed list of codes; only the unexpected becomes a 500. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (isDatabaseUnavailable(error)) return sendDatabaseUnavailable(error, request, reply);
+  if (error instanceof AppError) return sendError(reply, request, error.code, error.message, error.details);
+  if (error instanceof IllegalTransitionError)
+    return sendError(reply, request, 'invalid_transition', error.message);
+  if (error instanceof FailureError) return sendFailure(error, request, reply);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation.map((v) => ({
+      location: error.validationContext ?? 'body',
+      path: v.instancePath.replace(/^\//, '').replace(/\//g, '.'),
+      message: v.message ?? 'is invalid',
+    }));
+    const first = details[0];
+    const where = first ? `${first.location}${first.path ? `.${first.path}` : ''}` : 'request';
+    return sendError(
+      reply,
+      request,
+      'validation_failed',
+      `${where}: ${first?.message ?? 'is invalid'}`,
+      details,
+    );
+  }
+  // decodeURIComponent of a malformed escape (a cookie, a token): the request is bad, not us.
+  if (error instanceof URIError)
+    return sendError(reply, request, 'bad_request', 'a value in the request is not valid percent-encoding');
+  const framework = sendFrameworkError(error, request, reply);
+  if (framework !== null) return framework;
   request.log.error({ err: error }, 'unhandled error');
   return sendError(
     reply,

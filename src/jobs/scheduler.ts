@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db.js';
 import { enqueue } from '../adapters/store/queue.js';
+import { advancePeriod } from '../adapters/store/periodic.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { DatabaseOutage, LoopBackoff } from './db-outage.js';
 import type { PeriodicTask } from '../core/jobs.js';
@@ -12,18 +13,7 @@ import type { PeriodicTask } from '../core/jobs.js';
 export async function claimPeriod(db: Db, task: PeriodicTask, now = Date.now()): Promise<boolean> {
   const period = Math.floor(now / task.everyMs);
   return db.kysely.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('periodic_tasks')
-      .values({ name: task.name, last_period: period - 1 })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-    const r = await trx
-      .updateTable('periodic_tasks')
-      .set({ last_period: period })
-      .where('name', '=', task.name)
-      .where('last_period', '<', period)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) return false;
+    if (!(await advancePeriod(trx, task.name, period))) return false;
     await enqueue(
       trx,
       db.dialect,

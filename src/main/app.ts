@@ -45,6 +45,20 @@ export interface Rolegate {
   stop(): Promise<void>;
 }
 
+/** The queue's depth in Prometheus text: jobs by status and kind, and how many are due. */
+async function queueMetrics(db: Db): Promise<string> {
+  const depth = await queueDepth(db.kysely);
+  const lines = ['# HELP rolegate_jobs Jobs in the queue by status and kind', '# TYPE rolegate_jobs gauge'];
+  for (const r of depth.byStatusKind)
+    lines.push(`rolegate_jobs{status="${r.status}",kind="${r.kind}"} ${r.n}`);
+  lines.push(
+    '# HELP rolegate_jobs_due Queued jobs whose run time has come',
+    '# TYPE rolegate_jobs_due gauge',
+    `rolegate_jobs_due ${depth.due}`,
+  );
+  return lines.join('\n');
+}
+
 /** The composition root: opens storage, migrates, wires adapters, and starts what `run` asks for. */
 export async function startRolegate(options: StartOptions): Promise<Rolegate> {
   const { config } = options;
@@ -75,18 +89,7 @@ export async function startRolegate(options: StartOptions): Promise<Rolegate> {
     nudge: () => worker?.nudge(),
   };
   Object.assign(ctx.ports, buildPorts(ctx), options.ports ?? {});
-  metrics.addCollector(async () => {
-    const depth = await queueDepth(db.kysely);
-    const lines = ['# HELP rolegate_jobs Jobs in the queue by status and kind', '# TYPE rolegate_jobs gauge'];
-    for (const r of depth.byStatusKind)
-      lines.push(`rolegate_jobs{status="${r.status}",kind="${r.kind}"} ${r.n}`);
-    lines.push(
-      '# HELP rolegate_jobs_due Queued jobs whose run time has come',
-      '# TYPE rolegate_jobs_due gauge',
-      `rolegate_jobs_due ${depth.due}`,
-    );
-    return lines.join('\n');
-  });
+  metrics.addCollector(() => queueMetrics(db));
 
   const handlers = {
     ...buildHandlers(ctx),

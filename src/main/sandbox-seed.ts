@@ -1,4 +1,5 @@
 import { createApiKey } from '../app/admin/api-keys.js';
+import { hasPendingJobOfKind } from '../adapters/store/periodic.js';
 import type { AppContext } from '../app/shared/context.js';
 import { createEntitlement } from '../app/catalog/entitlements.js';
 import type { CreateEntitlementInput } from '../app/catalog/entitlement-fields.js';
@@ -145,13 +146,7 @@ async function install(ctx: AppContext, discord: LocalDiscord, guildId: string, 
 async function publishesSettled(ctx: AppContext): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const pending = await ctx.db.kysely
-      .selectFrom('jobs')
-      .select('id')
-      .where('kind', '=', rolesChannelPublishJob.kind)
-      .where('status', 'in', ['queued', 'running'])
-      .executeTakeFirst();
-    if (!pending) return;
+    if (!(await hasPendingJobOfKind(ctx.db.kysely, rolesChannelPublishJob.kind))) return;
     ctx.nudge();
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -1,6 +1,6 @@
-import { AppShell, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
+import { AppShell, Badge, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api } from './api';
@@ -27,6 +27,13 @@ export function Shell({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
   const session = useSession();
   const queryClient = useQueryClient();
+  // The open alerts, counted beside "Alerts" on every page (the same query the Alerts page reads).
+  const alerts = useQuery({
+    queryKey: ['alerts'],
+    queryFn: () => api.get<{ data: unknown[] }>('/api/alerts'),
+    refetchInterval: 60_000,
+  });
+  const alertCount = alerts.data?.data.length ?? 0;
 
   const signOut = async () => {
     await api.post('/api/session/sign-out').catch(() => undefined);
@@ -69,6 +76,13 @@ export function Shell({ children }: { children: ReactNode }) {
             to={item.to}
             label={item.label}
             active={isActive(pathname, item.to)}
+            rightSection={
+              item.to === '/alerts' && alertCount > 0 ? (
+                <Badge color="red.9" size="sm" circle>
+                  {alertCount}
+                </Badge>
+              ) : undefined
+            }
             aria-current={isActive(pathname, item.to) ? 'page' : undefined}
             onClick={close}
           />

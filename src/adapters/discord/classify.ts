@@ -80,17 +80,8 @@ function missingPermissions(op: DiscordOp): Failure {
   }
 }
 
-/** Maps a Discord JSON error (4xx) to a Failure. */
-function classifyApiError(err: DiscordAPIError, op: DiscordOp): Failure {
-  const { status, code } = err;
-  if (status === 429)
-    return retry('rate_limited', 'Discord asked us to slow down; retrying shortly.', retryAfterFrom(err));
-  if (code === 'invalid_grant')
-    return customer(
-      'discord_link_expired',
-      'Your Discord connection has expired or was revoked. Connect your Discord account again.',
-    );
-  if (typeof code === 'string') return bug(`oauth_${code}`, `Discord refused the OAuth request (${code}).`);
+/** Discord codes about the server, its roles, channels and the bot's rights there. */
+function classifyServerCode(code: number, op: DiscordOp): Failure | null {
   switch (code) {
     case 10004:
       return merchant(
@@ -107,6 +98,28 @@ function classifyApiError(err: DiscordAPIError, op: DiscordOp): Failure {
       return merchant('unknown_channel', 'The roles channel was deleted. Pick or create another channel.');
     case 10008:
       return merchant('unknown_message', 'The roles message was deleted; it will be posted again.');
+    case 30019:
+      return merchant(
+        'server_full',
+        'The Discord server has reached its member limit. Make room, then it retries by itself.',
+      );
+    case 50001:
+      return merchant(
+        'missing_access',
+        op === 'read'
+          ? 'The Rolegate bot cannot see this server (removed, or the Server Members intent is off). Reinstall the bot or enable the intent.'
+          : 'The Rolegate bot has no access to this server or channel. Reinstall it or give it View Channel.',
+      );
+    case 50013:
+      return missingPermissions(op);
+    default:
+      return null;
+  }
+}
+
+/** Discord codes about the member, their account and DMs, and interactions. */
+function classifyMemberCode(code: number, op: DiscordOp): Failure | null {
+  switch (code) {
     case 10007:
       if (op === 'remove_role' || op === 'kick')
         return customer('member_already_gone', 'The member already left the server; nothing to remove.');
@@ -124,11 +137,6 @@ function classifyApiError(err: DiscordAPIError, op: DiscordOp): Failure {
         'too_many_servers',
         'Your Discord account is in too many servers (100). Leave one server, then try again.',
       );
-    case 30019:
-      return merchant(
-        'server_full',
-        'The Discord server has reached its member limit. Make room, then it retries by itself.',
-      );
     case 40003:
       return retry('dm_rate_limited', 'Discord is limiting new DMs; retrying later.', MINUTE);
     case 40007:
@@ -136,15 +144,6 @@ function classifyApiError(err: DiscordAPIError, op: DiscordOp): Failure {
         'banned',
         'This Discord account is banned from the server. Only the server’s staff can lift the ban.',
       );
-    case 50001:
-      return merchant(
-        'missing_access',
-        op === 'read'
-          ? 'The Rolegate bot cannot see this server (removed, or the Server Members intent is off). Reinstall the bot or enable the intent.'
-          : 'The Rolegate bot has no access to this server or channel. Reinstall it or give it View Channel.',
-      );
-    case 50013:
-      return missingPermissions(op);
     case 50007:
     case 50278:
       return customer('dm_closed', 'This Discord user does not accept direct messages from the bot.');
@@ -170,8 +169,23 @@ function classifyApiError(err: DiscordAPIError, op: DiscordOp): Failure {
           )
         : botTokenInvalid();
     default:
-      break;
+      return null;
   }
+}
+
+/** Maps a Discord JSON error (4xx) to a Failure. */
+function classifyApiError(err: DiscordAPIError, op: DiscordOp): Failure {
+  const { status, code } = err;
+  if (status === 429)
+    return retry('rate_limited', 'Discord asked us to slow down; retrying shortly.', retryAfterFrom(err));
+  if (code === 'invalid_grant')
+    return customer(
+      'discord_link_expired',
+      'Your Discord connection has expired or was revoked. Connect your Discord account again.',
+    );
+  if (typeof code === 'string') return bug(`oauth_${code}`, `Discord refused the OAuth request (${code}).`);
+  const known = classifyServerCode(code, op) ?? classifyMemberCode(code, op);
+  if (known) return known;
   // Discord answers a bad token with 401 and code 0 (discord-api-docs#1499).
   if (status === 401)
     return op === 'user_token' || op === 'oauth'

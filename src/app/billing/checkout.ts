@@ -6,6 +6,9 @@ import type { CheckoutLink, CheckoutPort, CheckoutRequest } from '../../core/por
 import { checkoutModeOf, ensureStripePrice, type PriceRow } from '../catalog/prices.js';
 import { requireStripe } from '../shared/services.js';
 import { syncCheckoutSession } from './lifecycle.js';
+import { activePricesByCreation, entitlementById } from '../catalog/store.js';
+import { grantById, setCustomerEmail, setStripeCustomerIfUnset } from '../grants/store.js';
+import { heldGrantOf, openCheckoutGrants, setGrantColumns } from './store/grants.js';
 
 /**
  * Starting purchases. Every checkout is a NEW Checkout Session made for the request that asked
@@ -17,11 +20,7 @@ import { syncCheckoutSession } from './lifecycle.js';
 
 /** The entitlement and price a checkout sells, or a clear reason why it is not for sale. */
 export async function offerFor(ctx: AppContext, entitlementId: string, priceId?: string) {
-  const entitlement = await ctx.db.kysely
-    .selectFrom('entitlements')
-    .selectAll()
-    .where('id', '=', entitlementId)
-    .executeTakeFirst();
+  const entitlement = await entitlementById(ctx.db.kysely, entitlementId);
   if (!entitlement) throw notFound('entitlement', entitlementId);
   if (entitlement.archived_at !== null)
     throw new AppError('entitlement_not_for_sale', `"${entitlement.name}" is no longer sold`);
@@ -31,13 +30,7 @@ export async function offerFor(ctx: AppContext, entitlementId: string, priceId?:
       'entitlement_not_for_sale',
       `the sale of "${entitlement.name}" ended on ${new Date(entitlement.sale_ends_at).toISOString().slice(0, 10)}`,
     );
-  const prices = await ctx.db.kysely
-    .selectFrom('prices')
-    .selectAll()
-    .where('entitlement_id', '=', entitlementId)
-    .where('active', '=', 1)
-    .orderBy('created_at')
-    .execute();
+  const prices = await activePricesByCreation(ctx.db.kysely, entitlementId);
   const first = prices[0];
   if (!first) throw new AppError('entitlement_not_for_sale', `"${entitlement.name}" has no price yet`);
   let price: PriceRow = first;
@@ -65,11 +58,7 @@ async function buyerOf(ctx: AppContext, request: CheckoutRequest): Promise<Custo
     if (!request.email || customer.email) return customer;
     // A trusted caller (the merchant's API key) names a Discord buyer's email: keep it for receipts.
     const email = normalizeEmail(request.email);
-    await trx
-      .updateTable('customers')
-      .set({ email, updated_at: now })
-      .where('id', '=', customer.id)
-      .execute();
+    await setCustomerEmail(trx, customer.id, email, now);
     return { ...customer, email };
   });
 }
@@ -81,25 +70,13 @@ async function ensureStripeCustomer(ctx: AppContext, customer: CustomerRow): Pro
     { email: customer.email, metadata: { customer_id: customer.id } },
     `customer:${customer.id}`,
   );
-  await ctx.db.kysely
-    .updateTable('customers')
-    .set({ stripe_customer_id: id, updated_at: ctx.clock.now() })
-    .where('id', '=', customer.id)
-    .where('stripe_customer_id', 'is', null)
-    .execute();
+  await setStripeCustomerIfUnset(ctx.db.kysely, customer.id, id, ctx.clock.now());
   return id;
 }
 
 /** A grant that already gives (or is about to lose, unpaid) this entitlement: the buyer should manage it, not buy twice. */
 export async function heldGrant(ctx: AppContext, customerId: string, entitlementId: string) {
-  return ctx.db.kysely
-    .selectFrom('grants')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .where('entitlement_id', '=', entitlementId)
-    .where('status', '!=', 'revoked')
-    .where((eb) => eb.or([eb('active', '=', 1), eb('stripe_status', 'in', ['past_due', 'unpaid'])]))
-    .executeTakeFirst();
+  return heldGrantOf(ctx.db.kysely, customerId, entitlementId);
 }
 
 /** A Billing Portal session for a customer; back to `returnUrl` when they are done. */
@@ -109,11 +86,7 @@ export async function portalForCustomer(ctx: AppContext, customer: CustomerRow, 
 
 /** A Billing Portal link for the customer behind a grant. */
 export async function createPortalLink(ctx: AppContext, grantId: string): Promise<string> {
-  const grant = await ctx.db.kysely
-    .selectFrom('grants')
-    .selectAll()
-    .where('id', '=', grantId)
-    .executeTakeFirst();
+  const grant = await grantById(ctx.db.kysely, grantId);
   if (!grant) throw notFound('grant', grantId);
   const customer = await loadCustomer(ctx.db.kysely, grant.customer_id);
   if (!customer.stripe_customer_id)
@@ -129,16 +102,7 @@ export async function createPortalLink(ctx: AppContext, grantId: string): Promis
 
 /** Grants of one buyer and entitlement whose Checkout Session may still be open. */
 function openCheckouts(ctx: AppContext, customerId: string, entitlementId: string) {
-  return ctx.db.kysely
-    .selectFrom('grants')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .where('entitlement_id', '=', entitlementId)
-    .where('status', '=', 'pending')
-    .where('active', '=', 0)
-    .where('stripe_checkout_session_id', 'is not', null)
-    .orderBy('id')
-    .execute();
+  return openCheckoutGrants(ctx.db.kysely, customerId, entitlementId);
 }
 
 /**
@@ -164,11 +128,7 @@ async function expireOlderCheckouts(
     }
     await inTransaction(ctx, async (tx) => {
       // Its `checkout.session.expired` event may have closed it already.
-      const current = await tx.db
-        .selectFrom('grants')
-        .select(['status', 'active'])
-        .where('id', '=', g.id)
-        .executeTakeFirst();
+      const current = await grantById(tx.db, g.id);
       if (current?.status === 'pending' && current.active === 0)
         await applyGrantEvent(ctx, tx, g.id, 'revoke', {
           cause: `grant:${g.id}`,
@@ -240,11 +200,7 @@ export async function startNewSession(
     );
     throw err;
   }
-  await ctx.db.kysely
-    .updateTable('grants')
-    .set({ stripe_checkout_session_id: session.id })
-    .where('id', '=', grant.id)
-    .execute();
+  await setGrantColumns(ctx.db.kysely, grant.id, { stripe_checkout_session_id: session.id });
   // A concurrent request may have opened a session meanwhile: the newest one stays, older ones go.
   // If an older one was paid in that instant, ours must not be payable as well.
   if ((await expireOlderCheckouts(ctx, customer.id, entitlement.id, grant.id)) > 0) {

@@ -13,8 +13,12 @@ import {
   grantBySubscription,
   patchGrant,
   recordPaymentIntents,
-  subscriptionEndsAt,
-} from './grant-lookup.js';
+  entitlementOfGrant,
+  grantByCheckoutSession,
+  setGrantColumns,
+} from './store/grants.js';
+import { setStripeCustomerIfUnset } from '../grants/store.js';
+import { subscriptionEndsAt } from './subscription-end.js';
 
 /**
  * Subscriptions and Checkout Sessions → grants. Every decision is taken from the object as Stripe
@@ -113,11 +117,7 @@ export async function applySubscription(
   let grant = await grantForSubscription(ctx, tx, sub);
   if (!grant) return null;
   const now = ctx.clock.now();
-  const entitlement = await tx.db
-    .selectFrom('entitlements')
-    .select(['grace_days'])
-    .where('id', '=', grant.entitlement_id)
-    .executeTakeFirstOrThrow();
+  const entitlement = await entitlementOfGrant(tx.db, grant.entitlement_id);
   grant = await patchGrant(
     tx.db,
     grant,
@@ -134,19 +134,11 @@ export async function applySubscription(
   const plan = await planOf(tx, sub);
   const moved = plan !== null && plan.entitlement_id !== grant.entitlement_id;
   if (moved && plan) {
-    const target = await tx.db
-      .selectFrom('entitlements')
-      .select('server_id')
-      .where('id', '=', plan.entitlement_id)
-      .executeTakeFirstOrThrow();
+    const target = await entitlementOfGrant(tx.db, plan.entitlement_id);
     if (target.server_id !== grant.server_id) {
       // The old server must lose the roles: sync it before the grant leaves it.
       await enqueueSyncForGrant(tx, grant, `grant:${grant.id}`);
-      await tx.db
-        .updateTable('grants')
-        .set({ server_id: target.server_id })
-        .where('id', '=', grant.id)
-        .execute();
+      await setGrantColumns(tx.db, grant.id, { server_id: target.server_id });
     }
   }
 
@@ -192,19 +184,6 @@ export async function checkGrace(ctx: AppContext, { grantId }: { grantId: string
     await syncSubscription(ctx, grant.stripe_subscription_id);
 }
 
-/**
- * Checkout creates the Stripe customer of a buyer who had none (decision 0007): remember it, so the
- * billing portal and later checkouts use it. A customer that already has one keeps it.
- */
-async function recordStripeCustomer(tx: Tx, customerId: string, stripeCustomerId: string, now: number) {
-  await tx.db
-    .updateTable('customers')
-    .set({ stripe_customer_id: stripeCustomerId, updated_at: now })
-    .where('id', '=', customerId)
-    .where('stripe_customer_id', 'is', null)
-    .execute();
-}
-
 const FAILED_PAYMENT_INTENT = new Set(['requires_payment_method', 'canceled']);
 
 /**
@@ -235,12 +214,7 @@ export async function syncCheckoutSession(
     const found =
       (await grantById(tx.db, session.clientReferenceId)) ??
       (await grantById(tx.db, session.metadata.grant_id)) ??
-      (await tx.db
-        .selectFrom('grants')
-        .selectAll()
-        .where('stripe_checkout_session_id', '=', session.id)
-        .executeTakeFirst()) ??
-      null;
+      (await grantByCheckoutSession(tx.db, session.id));
     if (!found || !(await claimFreshSnapshot(tx.db, session.id, requestedAt))) return found;
     const now = ctx.clock.now();
     let g = await patchGrant(
@@ -254,7 +228,9 @@ export async function syncCheckoutSession(
       },
       now,
     );
-    if (session.customerId) await recordStripeCustomer(tx, g.customer_id, session.customerId, now);
+    // Checkout creates the Stripe customer of a buyer who had none (decision 0007): remember it, so
+    // the billing portal and later checkouts use it. A customer that already has one keeps it.
+    if (session.customerId) await setStripeCustomerIfUnset(tx.db, g.customer_id, session.customerId, now);
     if (g.status === 'revoked') return g;
     const pendingUnpaid =
       g.active === 0 && (g.status === 'pending' || g.status === 'failed') && g.delivered_at === null;
@@ -271,11 +247,7 @@ export async function syncCheckoutSession(
     if (paid) {
       if (session.paymentIntentId) await recordPaymentIntents(tx.db, g, [session.paymentIntentId], now);
       if (!pendingUnpaid) return g;
-      const entitlement = await tx.db
-        .selectFrom('entitlements')
-        .select(['access_kind', 'access_days'])
-        .where('id', '=', g.entitlement_id)
-        .executeTakeFirstOrThrow();
+      const entitlement = await entitlementOfGrant(tx.db, g.entitlement_id);
       const endsAt =
         entitlement.access_kind === 'days' && entitlement.access_days
           ? now + entitlement.access_days * DAY_MS

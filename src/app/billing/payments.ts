@@ -9,7 +9,10 @@ import {
   grantBySubscription,
   patchGrant,
   recordPaymentIntents,
-} from './grant-lookup.js';
+  entitlementOfGrant,
+  movePaymentIntents,
+  setGrantColumns,
+} from './store/grants.js';
 import { isDisputeHold, syncSubscription } from './lifecycle.js';
 
 /**
@@ -47,11 +50,7 @@ async function grantForPaymentIntent(ctx: AppContext, paymentIntentId: string): 
 }
 
 async function entitlementPolicy(tx: Tx, entitlementId: string) {
-  return tx.db
-    .selectFrom('entitlements')
-    .select(['partial_refund_policy', 'dispute_policy', 'restore_on_dispute_won', 'access_kind'])
-    .where('id', '=', entitlementId)
-    .executeTakeFirstOrThrow();
+  return entitlementOfGrant(tx.db, entitlementId);
 }
 
 /** charge.refunded: a full refund revokes; a partial one follows the entitlement's policy. */
@@ -150,16 +149,11 @@ async function reissue(ctx: AppContext, tx: Tx, old: GrantRow): Promise<GrantRow
     cause: `grant:${old.id}`,
   });
   const intents = JSON.parse(old.stripe_payment_intents) as string[];
-  await tx.db
-    .updateTable('grant_payment_intents')
-    .set({ grant_id: fresh.id })
-    .where('grant_id', '=', old.id)
-    .execute();
-  await tx.db
-    .updateTable('grants')
-    .set({ stripe_payment_intents: JSON.stringify(intents), stripe_status: old.stripe_status })
-    .where('id', '=', fresh.id)
-    .execute();
+  await movePaymentIntents(tx.db, old.id, fresh.id);
+  await setGrantColumns(tx.db, fresh.id, {
+    stripe_payment_intents: JSON.stringify(intents),
+    stripe_status: old.stripe_status,
+  });
   await patchGrant(tx.db, old, { status_reason: `dispute_won_reissued:${fresh.id}` }, now);
   return { ...fresh, stripe_payment_intents: JSON.stringify(intents) };
 }

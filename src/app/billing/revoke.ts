@@ -9,7 +9,15 @@ import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import { applyGrantEvent, grantView, type GrantRow } from '../grants/grants.js';
 import type { SubscriptionSnapshot } from '../../core/ports/stripe.js';
 import { requireStripe } from '../shared/services.js';
-import { claimFreshSnapshot, grantById, subscriptionEndsAt } from './grant-lookup.js';
+import {
+  claimFreshSnapshot,
+  grantById,
+  insertBillingLog,
+  setGrantColumns,
+  type BillingColumns,
+} from './store/grants.js';
+import { customerById } from '../grants/store.js';
+import { subscriptionEndsAt } from './subscription-end.js';
 import { emitWebhookEvent } from '../webhooks/events.js';
 import { storableText } from '../../core/storable-text.js';
 
@@ -126,28 +134,19 @@ export async function writeBillingLog(
     failure?: FailureError;
   },
 ): Promise<void> {
-  const customer = await tx.db
-    .selectFrom('customers')
-    .select('discord_user_id')
-    .where('id', '=', grant.customer_id)
-    .executeTakeFirst();
-  await tx.db
-    .insertInto('sync_log')
-    .values({
-      server_id: grant.server_id,
-      // Billing involves no Discord account; '' (shown as null) when the buyer never linked one.
-      discord_user_id: customer?.discord_user_id ?? '',
-      grant_id: grant.id,
-      action: 'billing',
-      role_id: null,
-      outcome: entry.outcome,
-      error_code: entry.failure?.failure.code ?? null,
-      error_owner: entry.failure?.failure.owner ?? null,
-      message: storableText(entry.message, 2000),
-      cause: entry.cause,
-      created_at: entry.at,
-    })
-    .execute();
+  const customer = await customerById(tx.db, grant.customer_id);
+  await insertBillingLog(tx.db, {
+    server_id: grant.server_id,
+    // Billing involves no Discord account; '' (shown as null) when the buyer never linked one.
+    discord_user_id: customer?.discord_user_id ?? '',
+    grant_id: grant.id,
+    outcome: entry.outcome,
+    error_code: entry.failure?.failure.code ?? null,
+    error_owner: entry.failure?.failure.owner ?? null,
+    message: storableText(entry.message, 2000),
+    cause: entry.cause,
+    created_at: entry.at,
+  });
 }
 
 interface Outcome {
@@ -165,7 +164,7 @@ async function recordOutcome(ctx: AppContext, grantId: string, cause: string, o:
     const g = await grantById(tx.db, grantId);
     if (!g || g.revoke_billing_status === 'done') return;
     const now = ctx.clock.now();
-    const update: Partial<GrantRow> = {
+    const update: BillingColumns = {
       revoke_billing_status: o.status,
       revoke_billing_error: o.error ? storableText(o.error.message, 2000) : null,
       updated_at: now,
@@ -176,14 +175,11 @@ async function recordOutcome(ctx: AppContext, grantId: string, cause: string, o:
       update.stripe_cancel_at = subscriptionEndsAt(sub);
       if (!g.stripe_subscription_id) update.stripe_subscription_id = sub.id;
     }
-    await tx.db.updateTable('grants').set(update).where('id', '=', g.id).execute();
+    await setGrantColumns(tx.db, g.id, update);
     // Re-read after the write (which holds the row lock), so the webhook shows what member sync
     // may have written meanwhile too.
-    const after = await tx.db
-      .selectFrom('grants')
-      .selectAll()
-      .where('id', '=', g.id)
-      .executeTakeFirstOrThrow();
+    const after = await grantById(tx.db, g.id);
+    if (!after) throw new Error(`grant ${g.id} vanished while recording its billing`);
     await writeBillingLog(tx, g, {
       outcome: o.status === 'done' ? 'ok' : 'failed',
       message: o.message,
@@ -228,11 +224,9 @@ export async function runRevokeBilling(
         requestedAt,
       });
     } else {
-      await ctx.db.kysely
-        .updateTable('grants')
-        .set({ revoke_billing_error: storableText(failure.message, 2000) })
-        .where('id', '=', grantId)
-        .execute();
+      await setGrantColumns(ctx.db.kysely, grantId, {
+        revoke_billing_error: storableText(failure.message, 2000),
+      });
     }
     throw err;
   }

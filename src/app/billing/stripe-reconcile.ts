@@ -2,6 +2,7 @@ import { DAY_MS } from '../../core/clock.js';
 import type { AppContext } from '../shared/context.js';
 import { feedUndeliveredEvents } from './ingest.js';
 import { syncCheckoutSession, syncSubscription } from './lifecycle.js';
+import { openSessionsToReconcile, subscriptionsToReconcile } from './store/grants.js';
 
 /** The periodic job that compares grants with Stripe. */
 /** Every 15 minutes: a lost webhook leaves access wrong for at most this long (well under one period). */
@@ -32,16 +33,8 @@ export async function reconcileStripe(ctx: AppContext, options: { limit?: number
   };
   if (!stripe) return report;
   const limit = options.limit ?? 5000;
-  const subs = await ctx.db.kysely
-    .selectFrom('grants')
-    .select('stripe_subscription_id')
-    .distinct()
-    .where('stripe_subscription_id', 'is not', null)
-    .where('status', '!=', 'revoked')
-    .limit(limit)
-    .execute();
-  for (const { stripe_subscription_id: id } of subs) {
-    if (!id) continue;
+  const subs = await subscriptionsToReconcile(ctx.db.kysely, limit);
+  for (const id of subs) {
     try {
       await syncSubscription(ctx, id);
       report.subscriptions++;
@@ -50,18 +43,8 @@ export async function reconcileStripe(ctx: AppContext, options: { limit?: number
     }
   }
   const now = ctx.clock.now();
-  const sessions = await ctx.db.kysely
-    .selectFrom('grants')
-    .select('stripe_checkout_session_id')
-    .where('status', '=', 'pending')
-    .where('active', '=', 0)
-    .where('stripe_subscription_id', 'is', null)
-    .where('stripe_checkout_session_id', 'is not', null)
-    .where('created_at', '>', now - 2 * DAY_MS)
-    .limit(limit)
-    .execute();
-  for (const { stripe_checkout_session_id: id } of sessions) {
-    if (!id) continue;
+  const sessions = await openSessionsToReconcile(ctx.db.kysely, now - 2 * DAY_MS, limit);
+  for (const id of sessions) {
     try {
       await syncCheckoutSession(ctx, id);
       report.sessions++;

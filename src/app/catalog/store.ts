@@ -97,6 +97,17 @@ export async function activePricesOf(db: Executor, entitlementIds: string[]): Pr
     .execute();
 }
 
+/** An entitlement's active prices, oldest first (the first is the default offer). */
+export async function activePricesByCreation(db: Executor, entitlementId: string) {
+  return db
+    .selectFrom('prices')
+    .selectAll()
+    .where('entitlement_id', '=', entitlementId)
+    .where('active', '=', 1)
+    .orderBy('created_at')
+    .execute();
+}
+
 export async function deactivatePrices(db: Executor, ids: string[]): Promise<void> {
   await db.updateTable('prices').set({ active: 0 }).where('id', 'in', ids).execute();
 }

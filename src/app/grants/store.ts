@@ -9,7 +9,8 @@ export type CustomerRow = Selectable<CustomersTable>;
 
 // --- grants ---
 
-export async function grantById(db: Executor, id: string): Promise<GrantRow | null> {
+export async function grantById(db: Executor, id: string | null | undefined): Promise<GrantRow | null> {
+  if (!id) return null;
   return (await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
 }
 
@@ -149,6 +150,25 @@ export async function setCustomerDiscordUser(
     .updateTable('customers')
     .set({ discord_user_id: discordUserId, updated_at: now })
     .where('id', '=', id)
+    .execute();
+}
+
+export async function setCustomerEmail(db: Executor, id: string, email: string, now: number): Promise<void> {
+  await db.updateTable('customers').set({ email, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Records the customer's Stripe customer; one that already has one keeps it. */
+export async function setStripeCustomerIfUnset(
+  db: Executor,
+  id: string,
+  stripeCustomerId: string,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('customers')
+    .set({ stripe_customer_id: stripeCustomerId, updated_at: now })
+    .where('id', '=', id)
+    .where('stripe_customer_id', 'is', null)
     .execute();
 }
 

@@ -66,8 +66,10 @@ function signedIn(request: FastifyRequest) {
   return { adminId: request.adminId, sessionId: request.sessionId };
 }
 
-function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
+/** Who is signed in, and signing out. */
+function registerOwnSessionRoutes(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+
   r.get(
     '/api/session',
     {
@@ -91,6 +93,7 @@ function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
       };
     },
   );
+
   r.post(
     '/api/session/sign-out',
     {
@@ -108,6 +111,12 @@ function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
       return { ok: true as const };
     },
   );
+}
+
+/** The signed-in admin's sessions. */
+function registerSessionListRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
   r.get(
     '/api/sessions',
     {
@@ -135,6 +144,7 @@ function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
       };
     },
   );
+
   r.delete(
     '/api/sessions/:id',
     {
@@ -157,6 +167,7 @@ function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
       return { id, object: 'session' as const, revoked: true as const };
     },
   );
+
   r.post(
     '/api/sessions/revoke-others',
     {
@@ -174,9 +185,16 @@ function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
   );
 }
 
-function registerAdminListRoutes(app: FastifyInstance, ctx: AppContext) {
+function registerSessionRoutes(app: FastifyInstance, ctx: AppContext) {
+  registerOwnSessionRoutes(app, ctx);
+  registerSessionListRoutes(app, ctx);
+}
+
+/** The admins. */
+function registerAdminPeopleRoutes(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const auth = { auth: 'api_key' as const };
+
   r.get(
     '/api/admins',
     {
@@ -189,6 +207,7 @@ function registerAdminListRoutes(app: FastifyInstance, ctx: AppContext) {
     },
     async () => ({ data: (await listAdmins(ctx)).map(adminView) }),
   );
+
   r.delete(
     '/api/admins/:id',
     {
@@ -206,6 +225,13 @@ function registerAdminListRoutes(app: FastifyInstance, ctx: AppContext) {
       return { id, object: 'admin' as const, removed: true as const };
     },
   );
+}
+
+/** Invitations to become an admin. */
+function registerInvitationRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const auth = { auth: 'api_key' as const };
+
   r.get(
     '/api/admin-invitations',
     {
@@ -226,6 +252,7 @@ function registerAdminListRoutes(app: FastifyInstance, ctx: AppContext) {
       })),
     }),
   );
+
   r.post(
     '/api/admin-invitations',
     {
@@ -250,6 +277,7 @@ function registerAdminListRoutes(app: FastifyInstance, ctx: AppContext) {
       });
     },
   );
+
   r.delete(
     '/api/admin-invitations/:id',
     {
@@ -270,6 +298,11 @@ function registerAdminListRoutes(app: FastifyInstance, ctx: AppContext) {
       return { id, object: 'admin_invitation' as const, revoked: true as const };
     },
   );
+}
+
+function registerAdminListRoutes(app: FastifyInstance, ctx: AppContext) {
+  registerAdminPeopleRoutes(app, ctx);
+  registerInvitationRoutes(app, ctx);
 }
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext) {

@@ -160,8 +160,8 @@ const listQuery = z.strictObject({
 const tags = ['entitlements'];
 const auth = { auth: 'api_key' as const };
 
-/** Entitlements: what is for sale on a server (roles, prices, duration, revoke policy). */
-export function registerEntitlementRoutes(app: FastifyInstance, ctx: AppContext) {
+/** Create, list and read entitlements. */
+function registerEntitlementReadRoutes(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -216,6 +216,11 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: AppContext)
     },
     async (request) => getEntitlement(ctx, requireId('entitlement', 'entitlement', request.params.id)),
   );
+}
+
+/** Change or archive an entitlement. */
+function registerEntitlementChangeRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.patch(
     '/api/entitlements/:id',
@@ -254,4 +259,10 @@ export function registerEntitlementRoutes(app: FastifyInstance, ctx: AppContext)
     },
     async (request) => archiveEntitlement(ctx, requireId('entitlement', 'entitlement', request.params.id)),
   );
+}
+
+/** Entitlements: what is for sale on a server (roles, prices, duration, revoke policy). */
+export function registerEntitlementRoutes(app: FastifyInstance, ctx: AppContext) {
+  registerEntitlementReadRoutes(app, ctx);
+  registerEntitlementChangeRoutes(app, ctx);
 }

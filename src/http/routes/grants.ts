@@ -131,8 +131,8 @@ const tags = ['grants'];
 const auth = { auth: 'api_key' as const };
 const grantId = (id: string) => requireId('grant', 'grant', id);
 
-/** Grants: one customer's right to one entitlement, and what a person can do about it. */
-export function registerGrantRoutes(app: FastifyInstance, ctx: AppContext) {
+/** List and read grants. */
+function registerGrantReadRoutes(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
@@ -173,6 +173,11 @@ export function registerGrantRoutes(app: FastifyInstance, ctx: AppContext) {
     },
     async (request) => getGrantWithSyncLog(ctx, grantId(request.params.id)),
   );
+}
+
+/** Manual grants and revoke. */
+function registerGrantCreateRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
     '/api/grants',
@@ -231,6 +236,11 @@ export function registerGrantRoutes(app: FastifyInstance, ctx: AppContext) {
         ),
       ),
   );
+}
+
+/** Extend, retry delivery, resend the invitation. */
+function registerGrantCommandRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
     '/api/grants/:id/extend',
@@ -291,4 +301,11 @@ export function registerGrantRoutes(app: FastifyInstance, ctx: AppContext) {
         .status(202)
         .send(grantDetailView(await resendInvitation(ctx, grantId(request.params.id), personCause(request)))),
   );
+}
+
+/** Grants: one customer's right to one entitlement, and what a person can do about it. */
+export function registerGrantRoutes(app: FastifyInstance, ctx: AppContext) {
+  registerGrantReadRoutes(app, ctx);
+  registerGrantCreateRoutes(app, ctx);
+  registerGrantCommandRoutes(app, ctx);
 }

@@ -75,8 +75,8 @@ const installActor = (request: FastifyRequest) =>
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Connected Discord servers, their health, and the bot-install flow. */
-export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
+/** List and read servers. */
+function registerServerReadRoutes(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   const withHealth = async (id: string) => ({
@@ -119,6 +119,16 @@ export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
     },
     async (request) => withHealth(requireId('server', 'server', request.params.id)),
   );
+}
+
+/** Connect a server and check or refresh it. */
+function registerServerConnectRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  const withHealth = async (id: string) => ({
+    ...serverView(await loadServer(ctx.db.kysely, id)),
+    health: await serverHealth(ctx, id),
+  });
 
   r.post(
     '/api/servers/:id/refresh',
@@ -194,4 +204,10 @@ export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
         );
     },
   );
+}
+
+/** Connected Discord servers, their health, and the bot-install flow. */
+export function registerServerRoutes(app: FastifyInstance, ctx: AppContext) {
+  registerServerReadRoutes(app, ctx);
+  registerServerConnectRoutes(app, ctx);
 }

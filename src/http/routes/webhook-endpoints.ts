@@ -84,8 +84,8 @@ const tags = ['webhooks'];
 const auth = { auth: 'api_key' as const };
 const endpointId = (id: string) => requireId('webhookEndpoint', 'webhook endpoint', id);
 
-/** Merchant webhook endpoints, their delivery log, manual resend and test events. */
-export function registerWebhookEndpointRoutes(app: FastifyInstance, ctx: AppContext) {
+/** Create, list and read endpoints (and their secret). */
+function registerEndpointReadRoutes(app: FastifyInstance, ctx: AppContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -157,6 +157,11 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, ctx: AppCont
     },
     async (request) => getEndpointSecret(ctx, endpointId(request.params.id)),
   );
+}
+
+/** Change or delete an endpoint. */
+function registerEndpointChangeRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.patch(
     '/api/webhook-endpoints/:id',
@@ -200,6 +205,11 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, ctx: AppCont
       return { id, object: 'webhook_endpoint' as const, deleted: true as const };
     },
   );
+}
+
+/** An endpoint's delivery log, resends and test events. */
+function registerDeliveryRoutes(app: FastifyInstance, ctx: AppContext) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
     '/api/webhook-endpoints/:id/deliveries',
@@ -262,4 +272,11 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, ctx: AppCont
     },
     async (request, reply) => reply.status(202).send(await sendTestEvent(ctx, endpointId(request.params.id))),
   );
+}
+
+/** Merchant webhook endpoints, their delivery log, manual resend and test events. */
+export function registerWebhookEndpointRoutes(app: FastifyInstance, ctx: AppContext) {
+  registerEndpointReadRoutes(app, ctx);
+  registerEndpointChangeRoutes(app, ctx);
+  registerDeliveryRoutes(app, ctx);
 }

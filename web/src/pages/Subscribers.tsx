@@ -41,7 +41,7 @@ function SubscriberRow({ s }: { s: Subscriber }) {
   return (
     <Paper withBorder p="sm" component="li" style={{ listStyle: 'none' }}>
       <Group justify="space-between" align="flex-start" wrap="wrap" gap="xs">
-        <Stack gap={2} style={{ flex: '1 1 14rem', minWidth: 0 }}>
+        <Stack gap={2} style={{ flex: '2 1 14rem', minWidth: 0 }}>
           <Anchor
             component={Link}
             to={`/subscribers/${s.id}`}
@@ -59,7 +59,7 @@ function SubscriberRow({ s }: { s: Subscriber }) {
             {s.entitlement.name} · {s.server.name}
           </Text>
         </Stack>
-        <Stack gap={2} style={{ flex: '1 1 12rem' }}>
+        <Stack gap={2} style={{ flex: '2 1 12rem' }}>
           <StatusInWords s={s} />
           {s.status.detail && s.status.code !== 'invitation_sent' ? (
             <Text fz="xs" c="#343a40" style={{ overflowWrap: 'anywhere' }}>
@@ -74,7 +74,7 @@ function SubscriberRow({ s }: { s: Subscriber }) {
                 : `Since ${formatDate(s.starts_at ?? s.created_at)}`}
           </Text>
         </Stack>
-        <div style={{ flex: '1 1 14rem' }}>
+        <div style={{ flex: '0 1 auto' }}>
           <SubscriberActions s={s} />
         </div>
       </Group>
@@ -88,6 +88,7 @@ export function SubscribersPage() {
   const [search, setSearch] = useState(params.get('q') ?? '');
   const [debounced] = useDebouncedValue(search, 300);
   const [cursors, setCursors] = useState<string[]>([]);
+  const [granted, setGranted] = useState<string | null>(null);
   const filter = new URLSearchParams();
   for (const key of FILTERS) {
     const v = params.get(key);
@@ -129,7 +130,7 @@ export function SubscribersPage() {
         description="Everyone who bought (or was given) access, with what happens next and who must act."
         actions={
           <>
-            <GrantByHand entitlements={entitlements.data?.data ?? []} />
+            <GrantByHand entitlements={entitlements.data?.data ?? []} onGranted={setGranted} />
             <Button
               component="a"
               href={`/api/subscribers.csv${filterKey ? `?${filterKey}` : ''}`}
@@ -140,6 +141,14 @@ export function SubscribersPage() {
           </>
         }
       />
+      {granted ? (
+        <Text size="sm" c="#1b5e20" role="status" mb="sm">
+          Access granted.{' '}
+          <Anchor component={Link} to={`/subscribers/${granted}`} c="#2b3a9e" underline="always">
+            Open the subscriber
+          </Anchor>
+        </Text>
+      ) : null}
       <Group align="flex-end" wrap="wrap" gap="sm" mb="md" role="search" aria-label="Filter subscribers">
         <TextInput
           label="Search"

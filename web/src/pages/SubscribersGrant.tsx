@@ -1,12 +1,17 @@
 import { Button, Group, Modal, NumberInput, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link } from 'react-router';
 import { api, type Entitlement } from '../api';
 import { ErrorNotice } from '../ui';
 
 /** "Grant by hand": access without a payment (manual or comp), by email and/or Discord user id. */
-export function GrantByHand({ entitlements }: { entitlements: Entitlement[] }) {
+export function GrantByHand({
+  entitlements,
+  onGranted,
+}: {
+  entitlements: Entitlement[];
+  onGranted: (grantId: string) => void;
+}) {
   const qc = useQueryClient();
   const [opened, setOpened] = useState(false);
   const [entitlementId, setEntitlementId] = useState<string | null>(null);
@@ -25,8 +30,9 @@ export function GrantByHand({ entitlements }: { entitlements: Entitlement[] }) {
         ...(note.trim() ? { note: note.trim() } : {}),
         source: source ?? 'comp',
       }),
-    onSuccess: () => {
+    onSuccess: (created) => {
       setOpened(false);
+      onGranted(created.id);
       setEmail('');
       setDiscordId('');
       setNote('');
@@ -45,14 +51,6 @@ export function GrantByHand({ entitlements }: { entitlements: Entitlement[] }) {
       >
         Grant by hand
       </Button>
-      {grant.isSuccess ? (
-        <Text size="sm" c="#1b5e20" role="status">
-          Access granted.{' '}
-          <Link to={`/subscribers/${grant.data.id}`} style={{ color: '#2b3a9e' }}>
-            Open the subscriber
-          </Link>
-        </Text>
-      ) : null}
       <Modal
         opened={opened}
         onClose={() => setOpened(false)}
