@@ -109,11 +109,17 @@ function purchaseCard(csrf: string, p: PortalPurchase): string {
     p.canRegain ? action(csrf, '/portal/regain', 'Regain access', { grant_id: p.id }) : '',
     p.canCancel ? action(csrf, '/portal/cancel', 'Cancel subscription', { grant_id: p.id }, 'secondary') : '',
     p.canResume ? action(csrf, '/portal/resume', 'Keep my subscription', { grant_id: p.id }) : '',
+    p.canChangePlan
+      ? `<a class="button secondary" href="/portal/plan?grant_id=${encodeURIComponent(p.id)}">Change plan</a>`
+      : '',
   ].join('');
+  const pending = p.planChangePending
+    ? '<p class="problem">Your plan change waits for its payment: pay the open invoice under Receipts (or in Manage billing). Until then your plan and roles stay as they are.</p>'
+    : '';
   return (
     `<article class="card" aria-labelledby="p-${esc(p.id)}"><h3 id="p-${esc(p.id)}">${esc(p.name)}</h3>` +
     `<p class="muted">Discord server: ${esc(p.serverName)}</p>` +
-    `<p class="state ${p.tone}">${esc(p.words)}</p>${p.active ? rolesList(p) : ''}` +
+    `<p class="state ${p.tone}">${esc(p.words)}</p>${pending}${p.active ? rolesList(p) : ''}` +
     (buttons ? `<div class="actions">${buttons}</div>` : '') +
     '</article>'
   );
@@ -167,6 +173,9 @@ export const NOTICES = {
   cancelled: 'Your subscription will not renew. You keep access until the end of the period you paid for.',
   resumed: 'Your subscription renews again.',
   connected: 'Discord is connected. Your roles are on their way.',
+  plan_changed: 'Your plan is changed. Your roles follow in a moment.',
+  plan_pending:
+    'Your plan change waits for its payment, which did not go through. Pay the open invoice (Manage billing, or Receipts) and it takes effect.',
 } as const;
 export type Notice = keyof typeof NOTICES;
 

@@ -296,6 +296,11 @@ async function seriousViolations(page: Page): Promise<string[]> {
       )
       .not.toContain(supporterRole().id);
     await check('14-revoked');
+    await row.getByRole('link', { name: `Discord user ${alice}` }).click();
+    await page
+      .getByText(/On revoke: Subscription set to end with the paid period — (in progress|done)/)
+      .waitFor();
+    await check('14-revoked-subscriber');
   });
 
   it('shows the alert when a sold role is moved above the bot in Discord', async () => {

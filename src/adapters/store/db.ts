@@ -18,6 +18,7 @@ import * as m021 from './migrations/021_portal.js';
 import * as m022 from './migrations/022_admin_sessions.js';
 import * as m023 from './migrations/023_alert_notices.js';
 import * as m024 from './migrations/024_inbox.js';
+import * as m026 from './migrations/026_plan_moves.js';
 import * as m025 from './migrations/025_settings.js';
 
 import { dialectOf, type Dialect } from './dialect.js';
@@ -79,6 +80,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '023_alert_notices': (dialect) => ({ up: (db) => m023.up(db, dialect) }),
   '024_inbox': (dialect) => ({ up: (db) => m024.up(db, dialect) }),
   '025_settings': (dialect) => ({ up: (db) => m025.up(db, dialect) }),
+  '026_plan_moves': (dialect) => ({ up: (db) => m026.up(db, dialect) }),
 };
 
 /** Names of all migrations this build knows, in order. */

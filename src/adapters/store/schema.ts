@@ -3,6 +3,7 @@ import type {
   ServerRolesTable,
   EntitlementsTable,
   PricesTable,
+  PlanMovesTable,
   RolesChannelStateTable,
   StripeCatalogClaimsTable,
 } from './tables/catalog.js';
@@ -58,6 +59,7 @@ export interface Database {
   server_roles: ServerRolesTable;
   entitlements: EntitlementsTable;
   prices: PricesTable;
+  plan_moves: PlanMovesTable;
   customers: CustomersTable;
   discord_links: DiscordLinksTable;
   grants: GrantsTable;

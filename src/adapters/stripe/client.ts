@@ -18,6 +18,7 @@ import type {
   UndeliveredEvent,
 } from '../../core/ports/stripe.js';
 import { createWebhookEndpoint, retrieveWebhookEndpoint } from './webhook-endpoints.js';
+import { changePrice } from './plan-change.js';
 
 /** Stripe's default signature tolerance; the design's "5-minute tolerance". */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -67,6 +68,7 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     currentPeriodEnd: ends.length ? Math.min(...ends) * 1000 : null,
     trialEnd: ms(sub.trial_end),
     endedAt: ms(sub.ended_at),
+    pendingUpdate: sub.pending_update !== null && sub.pending_update !== undefined,
   };
 }
 
@@ -253,6 +255,10 @@ export class StripeClient implements StripePort {
         await this.sdk.subscriptions.update(id, { cancel_at_period_end: false }, { idempotencyKey }),
       ),
     );
+  }
+
+  changeSubscriptionPrice(id: string, priceId: string, idempotencyKey: string): Promise<SubscriptionSnapshot> {
+    return call(async () => subscriptionSnapshot(await changePrice(this.sdk, id, priceId, idempotencyKey)));
   }
 
   listInvoices(customerId: string, limit: number): Promise<ReceiptSnapshot[]> {

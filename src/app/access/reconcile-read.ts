@@ -48,17 +48,23 @@ async function listPage(run: ReconcileRun, after: string | null): Promise<Discor
   return page;
 }
 
-/** Pages of members and the grants of their id range, until the guild ends (or the consumer stops). */
+/**
+ * Pages of members and the grants of their id range, until the guild ends (or the consumer stops).
+ * The next list call leaves as soon as a page is in: it waits in the global budget while this page
+ * is planned and its repairs are queued, so the reader keeps pace with the repairs.
+ */
 export async function* readPages(run: ReconcileRun): AsyncGenerator<Page> {
   const db = run.ctx.db.kysely;
   let after: string | null = null;
   if (run.server.members_intent === 1 || run.options.retryMembersIntent) {
+    let next = listPage(run, null);
     for (;;) {
-      const members = await listPage(run, after);
+      const members = await next;
       if (members === null) break;
       run.report.membersRead += members.length;
       const done = members.length < LIST_PAGE;
       const last = lastId(members);
+      if (!done) next = prefetch(listPage(run, last));
       // The last page's range runs to the end: buyers above every member are not in the server.
       yield { members, grants: await grantsOfUsersIn(db, run.serverId, after, done ? null : last) };
       progress(run, 'read');
@@ -67,6 +73,12 @@ export async function* readPages(run: ReconcileRun): AsyncGenerator<Page> {
     }
   }
   yield* buyerPages(run, after);
+}
+
+/** A call whose failure is seen where it is awaited, and not as an unhandled rejection if the reader stops first. */
+function prefetch<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 /**

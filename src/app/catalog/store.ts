@@ -179,3 +179,56 @@ export async function releaseStripeCatalog(
     .where('holder', '=', holder)
     .execute();
 }
+
+// --- plan moves ---
+
+export type PlanMoveKind = 'upgrade' | 'downgrade' | 'switch';
+export interface PlanMove {
+  toEntitlementId: string;
+  kind: PlanMoveKind;
+}
+
+export async function planMovesFrom(db: Executor, entitlementId: string): Promise<PlanMove[]> {
+  const rows = await db
+    .selectFrom('plan_moves')
+    .select(['to_entitlement_id', 'kind'])
+    .where('entitlement_id', '=', entitlementId)
+    .orderBy('created_at')
+    .orderBy('to_entitlement_id')
+    .execute();
+  return rows.map((r) => ({ toEntitlementId: r.to_entitlement_id, kind: r.kind as PlanMoveKind }));
+}
+
+export async function replacePlanMoves(
+  db: Executor,
+  entitlementId: string,
+  moves: readonly PlanMove[],
+  now: number,
+): Promise<void> {
+  await db.deleteFrom('plan_moves').where('entitlement_id', '=', entitlementId).execute();
+  if (moves.length === 0) return;
+  await db
+    .insertInto('plan_moves')
+    .values(
+      moves.map((m) => ({
+        entitlement_id: entitlementId,
+        to_entitlement_id: m.toEntitlementId,
+        kind: m.kind,
+        created_at: now,
+      })),
+    )
+    .execute();
+}
+
+/** Active recurring prices of these entitlements (a plan change swaps to one; its Stripe twin is made on first use). */
+export async function switchablePrices(db: Executor, entitlementIds: readonly string[]): Promise<PriceRow[]> {
+  if (entitlementIds.length === 0) return [];
+  return db
+    .selectFrom('prices')
+    .selectAll()
+    .where('entitlement_id', 'in', entitlementIds)
+    .where('active', '=', 1)
+    .where('kind', '=', 'recurring')
+    .orderBy('amount')
+    .execute();
+}

@@ -1,5 +1,6 @@
 import type { AppContext } from '../shared/context.js';
-import { grantPayments, grantTimeline, roleNames } from './store/subscribers.js';
+import { syncLogOfGrant } from '../grants/store.js';
+import { grantPayments, roleNames } from './store/subscribers.js';
 import { loadSubscriber, subscriberView } from './subscribers.js';
 
 /** A subscriber's page: the list view plus the timeline from the sync log and links into Stripe. */
@@ -44,7 +45,7 @@ export async function subscriberDetail(ctx: AppContext, grantId: string) {
   const row = await loadSubscriber(ctx, grantId);
   const db = ctx.db.kysely;
   const [log, payments, roles] = await Promise.all([
-    grantTimeline(db, grantId, TIMELINE_SHOWN),
+    syncLogOfGrant(db, grantId, TIMELINE_SHOWN),
     grantPayments(db, grantId),
     roleNames(db, row.server_id),
   ]);

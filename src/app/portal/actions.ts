@@ -24,7 +24,7 @@ function ownCustomer(session: PortalSession, customerId: string): string {
   return customerId;
 }
 
-async function ownGrant(ctx: AppContext, session: PortalSession, grantId: string) {
+export async function ownGrant(ctx: AppContext, session: PortalSession, grantId: string) {
   const grant = await ownedPurchase(ctx.db.kysely, session.customerIds, grantId);
   if (!grant) throw notYours();
   return grant;

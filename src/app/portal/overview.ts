@@ -1,4 +1,5 @@
 import { FailureError } from '../../core/failure.js';
+import { planMovesFrom } from '../catalog/store.js';
 import type { AppContext } from '../shared/context.js';
 import type { ReceiptSnapshot, SubscriptionSnapshot } from '../../core/ports/stripe.js';
 import type { PortalSession } from './sessions.js';
@@ -28,6 +29,10 @@ export interface PortalPurchase extends PurchaseState {
   roles: PortalRole[];
   /** Something the buyer paid for is missing in Discord: offer "Regain access". */
   canRegain: boolean;
+  /** A running subscription whose merchant offers other plans (decision 0022). */
+  canChangePlan: boolean;
+  /** A plan change waits for its invoice to be paid; until then nothing changes. */
+  planChangePending: boolean;
 }
 
 export interface PortalCustomer {
@@ -97,6 +102,8 @@ async function describePurchase(
     joined,
     roles,
     canRegain: p.active === 1 && customer.discord_user_id !== null && missing,
+    canChangePlan: state.canCancel && (await planMovesFrom(ctx.db.kysely, p.entitlement_id)).length > 0,
+    planChangePending: sub?.pendingUpdate ?? false,
   };
 }
 

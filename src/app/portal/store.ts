@@ -88,6 +88,7 @@ export async function purchasesOf(db: Executor, customerIds: readonly string[]) 
     .select([
       'grants.id',
       'grants.customer_id',
+      'grants.entitlement_id',
       'grants.status',
       'grants.active',
       'grants.source',
@@ -121,7 +122,17 @@ export async function ownedPurchase(db: Executor, customerIds: readonly string[]
   if (customerIds.length === 0) return undefined;
   return db
     .selectFrom('grants')
-    .select(['id', 'customer_id', 'server_id', 'active', 'status', 'stripe_subscription_id', 'stripe_status'])
+    .select([
+      'id',
+      'customer_id',
+      'server_id',
+      'entitlement_id',
+      'price_id',
+      'active',
+      'status',
+      'stripe_subscription_id',
+      'stripe_status',
+    ])
     .where('id', '=', grantId)
     .where('customer_id', 'in', [...customerIds])
     .executeTakeFirst();

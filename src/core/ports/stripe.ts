@@ -84,6 +84,8 @@ export interface SubscriptionSnapshot {
   trialEnd: number | null;
   /** When a canceled subscription ended, epoch ms. */
   endedAt: number | null;
+  /** A plan change waits for its payment (`pending_update`): `priceIds` are still the old ones. */
+  pendingUpdate: boolean;
 }
 
 export interface InvoiceSnapshot {
@@ -193,6 +195,12 @@ export interface StripePort {
   cancelSubscriptionAtPeriodEnd(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
   /** Clears `cancel_at_period_end`: a subscription set to end renews again (the buyer resumed it). */
   resumeSubscription(id: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
+  /**
+   * Moves the subscription's (first) item to another recurring price with prorations invoiced now
+   * (`always_invoice`) and `payment_behavior=pending_if_incomplete`: the items change only once that
+   * invoice is paid, so access never changes before payment (decision 0022).
+   */
+  changeSubscriptionPrice(id: string, priceId: string, idempotencyKey: string): Promise<SubscriptionSnapshot>;
   /** The newest invoices of a Stripe customer (drafts left out): the buyer's receipts. */
   listInvoices(customerId: string, limit: number): Promise<ReceiptSnapshot[]>;
   retrieveInvoice(id: string): Promise<InvoiceSnapshot>;

@@ -21,6 +21,7 @@ import { registerJobRoutes } from './jobs.js';
 import { registerSubscriberRoutes } from './subscribers.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerSetupRoutes } from './setup.js';
+import { registerPlanMoveRoutes } from './plan-moves.js';
 
 /** Every route module registers here (one line each). */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -45,4 +46,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   registerSubscriberRoutes(app, ctx);
   registerDashboardRoutes(app, ctx);
   registerSetupRoutes(app, ctx);
+  registerPlanMoveRoutes(app, ctx);
 }

@@ -10,6 +10,8 @@ import {
   portalResume,
 } from '../../app/portal/actions.js';
 import { portalView } from '../../app/portal/overview.js';
+import { portalChangePlan, portalPlanChoices } from '../../app/portal/plan-change.js';
+import { planChoicesBody } from '../portal-plan-page.js';
 import { csrfValid, endPortalSession, portalSession, type PortalSession } from '../../app/portal/sessions.js';
 import {
   beginPortalDiscordSignIn,
@@ -245,10 +247,50 @@ function registerPortal(scope: FastifyInstance, ctx: AppContext) {
   );
 }
 
+/** "Change plan" (decision 0022): the choices page and the change itself. */
+function registerPlanChange(scope: FastifyInstance, ctx: AppContext) {
+  const r = scope.withTypeProvider<ZodTypeProvider>();
+  const pub = { auth: 'public' } as const;
+  r.get(
+    '/portal/plan',
+    { schema: { hide: true, querystring: z.object({ grant_id: id }) }, config: pub },
+    async (request, reply) => {
+      const session = await sessionOf(ctx, request);
+      if (!session) return signedOutPage(reply);
+      try {
+        const choices = await portalPlanChoices(ctx, session, request.query.grant_id);
+        const signOut = action(session.csrf, '/portal/sign-out', 'Sign out', {}, 'link');
+        return portalPage(reply, 200, 'Change plan', planChoicesBody(choices, session.csrf), signOut);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        return portalPage(
+          reply,
+          err.status,
+          'That did not work',
+          `<h1>That did not work</h1><p>${esc(err.message)}</p><p><a href="/portal">Back to your purchases</a></p>`,
+        );
+      }
+    },
+  );
+  r.post(
+    '/portal/plan',
+    {
+      schema: { hide: true, body: z.object({ csrf: token.optional(), grant_id: id, price_id: id }) },
+      config: pub,
+    },
+    (request, reply) =>
+      signedInPost(ctx, request, reply, async (s) => {
+        const outcome = await portalChangePlan(ctx, s, request.body.grant_id, request.body.price_id);
+        return done(reply, outcome === 'changed' ? 'plan_changed' : 'plan_pending');
+      }),
+  );
+}
+
 export function registerPortalRoutes(app: FastifyInstance, ctx: AppContext) {
   void app.register(async (scope) => {
     await scope.register(formbody);
     registerSignIn(scope, ctx);
     registerPortal(scope, ctx);
+    registerPlanChange(scope, ctx);
   });
 }

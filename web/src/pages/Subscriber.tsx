@@ -39,12 +39,57 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
+/** The grant's own fields the subscriber view leaves out (`GET /api/grants/:id`). */
+interface GrantBilling {
+  revoke_billing: 'cancel_now' | 'cancel_at_period_end' | 'keep_billing' | null;
+  revoke_billing_status: 'pending' | 'done' | 'failed' | null;
+  revoke_billing_error: string | null;
+  stripe_cancel_at: string | null;
+  note: string | null;
+  claim_code: string | null;
+}
+
+const BILLING_WORDS: Record<NonNullable<GrantBilling['revoke_billing']>, string> = {
+  cancel_now: 'Subscription canceled at once',
+  cancel_at_period_end: 'Subscription set to end with the paid period',
+  keep_billing: 'Billing kept: Stripe still charges',
+};
+
+const BILLING_STATUS: Record<NonNullable<GrantBilling['revoke_billing_status']>, string> = {
+  pending: 'in progress',
+  done: 'done',
+  failed: 'failed: change it by hand in Stripe',
+};
+
+/** What happened to the Stripe billing when the grant was revoked, and a scheduled cancel. */
+function BillingAfterRevoke({ g }: { g: GrantBilling | undefined }) {
+  if (!g?.revoke_billing && !g?.stripe_cancel_at) return null;
+  return (
+    <Stack gap={2} mt="sm">
+      {g.revoke_billing ? (
+        <Text fz="sm" c={g.revoke_billing_status === 'failed' ? '#a61e1e' : '#212529'}>
+          On revoke: {BILLING_WORDS[g.revoke_billing]}
+          {g.revoke_billing_status ? ` — ${BILLING_STATUS[g.revoke_billing_status]}` : ''}
+          {g.revoke_billing_error ? ` (${g.revoke_billing_error})` : ''}
+        </Text>
+      ) : null}
+      {g.stripe_cancel_at ? (
+        <Text fz="sm">The Stripe subscription ends {formatDate(g.stripe_cancel_at)}.</Text>
+      ) : null}
+    </Stack>
+  );
+}
+
 /** One subscriber: status and who acts, the facts, Stripe links, actions, and the timeline. */
 export function SubscriberPage() {
   const { id = '' } = useParams();
   const detail = useQuery({
     queryKey: ['subscriber', id],
     queryFn: () => api.get<SubscriberDetail>(`/api/subscribers/${id}`),
+  });
+  const grant = useQuery({
+    queryKey: ['subscriber', id, 'grant'],
+    queryFn: () => api.get<GrantBilling>(`/api/grants/${id}`),
   });
   if (detail.isPending) return <Loader aria-label="Loading subscriber" />;
   if (detail.error) return <ErrorNotice error={detail.error} />;
@@ -92,6 +137,10 @@ export function SubscriberPage() {
             {s.grace_ends_at ? <Fact label="Grace until">{formatDate(s.grace_ends_at)}</Fact> : null}
             <Fact label="Delivered">{formatDate(s.delivered_at)}</Fact>
             {s.revoked_at ? <Fact label="Revoked">{formatDate(s.revoked_at)}</Fact> : null}
+            {grant.data?.claim_code && !s.customer.discord_user_id && s.grant_status !== 'revoked' ? (
+              <Fact label="Claim code (/claim in Discord)">{grant.data.claim_code}</Fact>
+            ) : null}
+            {grant.data?.note ? <Fact label="Note">{grant.data.note}</Fact> : null}
           </SimpleGrid>
         </Card>
         <Card withBorder>
@@ -125,6 +174,7 @@ export function SubscriberPage() {
               ))}
             </List>
           )}
+          <BillingAfterRevoke g={grant.data} />
         </Card>
         <Card withBorder>
           <Title order={2} size="h4" mb="xs">
@@ -139,7 +189,7 @@ export function SubscriberPage() {
                 </Text>
                 <Text fz="sm" style={{ overflowWrap: 'anywhere' }}>
                   {OUTCOME[e.outcome].word ? (
-                    <Text span fw={700} c={OUTCOME[e.outcome].color}>
+                    <Text span fw={700} fz="sm" c={OUTCOME[e.outcome].color}>
                       {OUTCOME[e.outcome].word}:{' '}
                     </Text>
                   ) : null}

@@ -75,6 +75,15 @@ export interface PricesTable {
   created_at: number;
 }
 
+/** A plan change the merchant offers: to another entitlement of the server, or between one's prices. */
+export interface PlanMovesTable {
+  entitlement_id: string;
+  to_entitlement_id: string;
+  /** `upgrade` | `downgrade` | `switch` (between the prices of one entitlement) */
+  kind: string;
+  created_at: number;
+}
+
 export interface RolesChannelStateTable {
   server_id: string;
   /** Why the roles channel could not be published, in plain words for the merchant; null when fine. */

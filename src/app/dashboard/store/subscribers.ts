@@ -128,17 +128,6 @@ export async function findSubscribers(db: Executor, f: SubscriberFilter) {
 
 export type SubscriberRow = Awaited<ReturnType<typeof findSubscribers>>[number];
 
-/** The sync log of one grant, newest first. */
-export async function grantTimeline(db: Executor, grantId: string, limit: number) {
-  return db
-    .selectFrom('sync_log')
-    .selectAll()
-    .where('grant_id', '=', grantId)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
-}
-
 /** Payment intents paid for a grant (newest first). */
 export async function grantPayments(db: Executor, grantId: string) {
   return db
