@@ -58,7 +58,7 @@ export default tseslint.config(
   },
   // Still over the size limits; each leaves this list when it is split (issue 9).
   {
-    files: ['src/adapters/store/migrations/001_initial.ts', 'src/http/routes/interactions.ts'],
+    files: ['src/http/routes/interactions.ts'],
     rules: { 'max-lines': 'warn', 'max-lines-per-function': 'warn' },
   },
 );

@@ -1,9 +1,10 @@
 import { startMailSink, type MailSink } from '@rolegate/mail-sink';
-import { startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
+import { signPayload, startLocalStripe, type LocalStripe } from '@rolegate/local-stripe';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../helpers/backends.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import { startRolegate } from '../../src/main/app.js';
 import { STRIPE_EVENT_TYPES, targetOf } from '../../src/app/billing/process.js';
 
 describe('the events Rolegate asks Stripe for', () => {
@@ -109,6 +110,42 @@ describeEachBackend('REST API: the setup checklist', ({ dialect }) => {
     await paidCheckout();
     expect(attemptsTo(id).map((a) => a.status)).toContain(200);
     expect(attemptsTo(id).every((a) => a.status === 200)).toBe(true);
+  });
+
+  it('another instance on the same database accepts the new secret without a restart', async () => {
+    const other = await startRolegate({
+      config: { ...t.config, PORT: 0 },
+      run: { http: true, worker: false, scheduler: false },
+    });
+    try {
+      const post = (secret: string) => {
+        const body = JSON.stringify({
+          id: `evt_other_${Date.now()}`,
+          type: 'customer.created',
+          created: Math.floor(Date.now() / 1000),
+          data: { object: { id: 'cus_other' } },
+        });
+        return fetch(`${other.url}/webhooks/stripe`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'stripe-signature': signPayload(body, secret, Math.floor(Date.now() / 1000)),
+          },
+          body,
+        });
+      };
+      const before = ls.webhookEndpoints()[0]?.secret ?? '';
+      expect((await post(before)).status).toBe(200);
+      // This instance creates a new endpoint (the old one deleted at Stripe): the other one, which
+      // cached the old secret, picks the new one up when a signature fails.
+      ls.removeWebhookEndpoint(ls.webhookEndpoints()[0]?.id ?? '');
+      expect((await t.api('/api/setup/stripe-webhook', { method: 'POST' })).status).toBe(201);
+      const after = ls.webhookEndpoints()[0]?.secret ?? '';
+      expect(after).not.toBe(before);
+      await eventually(async () => (await post(after)).status === 200, 15_000, 'the new secret accepted');
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses a webhook signed with another secret', async () => {

@@ -7,15 +7,9 @@ import { linkCustomerToDiscord } from './account-link.js';
 import { queueInvitation } from '../grants/grants.js';
 import type { DiscordOAuthTokens } from '../../core/ports/discord.js';
 import { requestSignInLink } from './sign-in.js';
-import { underHourlyLimit } from './emailed-links.js';
+import { buyerTokenState, underHourlyLimit } from './emailed-links.js';
 import { grantStatus } from './store/grants.js';
-import {
-  buyerTokenById,
-  buyerTokenState,
-  consumeBuyerToken,
-  findBuyerToken,
-  mintBuyerToken,
-} from './store/tokens.js';
+import { buyerTokenById, consumeBuyerToken, findBuyerToken, mintBuyerToken } from './store/tokens.js';
 
 /**
  * Connect Discord links (decision 0007). A link binds a Discord account to the WHOLE customer, so it
@@ -155,7 +149,7 @@ export async function completeLink(
   return inTransaction(ctx, async (tx): Promise<LinkOutcome> => {
     if (!(await consumeBuyerToken(tx.db, link.id, now))) return { kind: 'used', linkId: link.id };
     const previousUserId = await linkCustomerToDiscord(ctx, tx, {
-      customerId: link.customer_id,
+      customerId: link.customerId,
       discordUserId: user.id,
       username: user.username,
       tokens: {
@@ -185,15 +179,15 @@ export async function resendConnectLink(
       ? await findBuyerToken(ctx.db.kysely, 'connect', which.token)
       : await buyerTokenById(ctx.db.kysely, which.linkId);
   if (link?.purpose !== 'connect') return;
-  if (!(await underHourlyLimit(ctx, link.customer_id, 'connect', CONNECT_LINKS_PER_HOUR))) {
-    ctx.log.info({ customerId: link.customer_id }, 'new Connect link not sent: hourly limit reached');
+  if (!(await underHourlyLimit(ctx, link.customerId, 'connect', CONNECT_LINKS_PER_HOUR))) {
+    ctx.log.info({ customerId: link.customerId }, 'new Connect link not sent: hourly limit reached');
     return;
   }
-  const grantId = link.grant_id;
+  const grantId = link.grantId;
   const status = grantId ? await grantStatus(ctx.db.kysely, grantId) : null;
   if (grantId && status !== null && status !== 'revoked') {
-    await inTransaction(ctx, (tx) => queueInvitation(tx, grantId, `customer:${link.customer_id}`));
+    await inTransaction(ctx, (tx) => queueInvitation(tx, grantId, `customer:${link.customerId}`));
     return;
   }
-  await requestSignInLink(ctx, link.customer_id, null);
+  await requestSignInLink(ctx, link.customerId, null);
 }

@@ -1,14 +1,13 @@
 import type { AppContext } from '../shared/context.js';
 import { customerEmail } from './store/customers.js';
 import {
-  buyerTokenState,
   consumeBuyerToken,
   countBuyerTokensSince,
   deleteBuyerToken,
   findBuyerToken,
   mintBuyerToken,
+  type BuyerLink,
   type BuyerTokenPurpose,
-  type BuyerTokenState,
 } from './store/tokens.js';
 
 /**
@@ -36,6 +35,14 @@ export interface LinkEmail {
 
 const HOUR_MS = 3_600_000;
 
+export type BuyerTokenState = 'usable' | 'used' | 'expired';
+
+/** What a link is now: usable, used once already, or past its expiry. */
+export function buyerTokenState(link: Pick<BuyerLink, 'usedAt' | 'expiresAt'>, now: number): BuyerTokenState {
+  if (link.usedAt !== null) return 'used';
+  return link.expiresAt <= now ? 'expired' : 'usable';
+}
+
 /** True while fewer than `perHour` links of this purpose were minted for the customer in the last hour. */
 export async function underHourlyLimit(
   ctx: AppContext,
@@ -61,7 +68,7 @@ export async function emailLink(
     ctx.log.info({ customerId }, `${kind.name} not sent: hourly limit for this customer reached`);
     return;
   }
-  const { token, row } = await mintBuyerToken(db, {
+  const { token, link } = await mintBuyerToken(db, {
     purpose: kind.purpose,
     customerId,
     entitlementId: input.entitlementId ?? null,
@@ -72,7 +79,7 @@ export async function emailLink(
     await ctx.ports.mail.send({ to, ...input.render(`${ctx.publicUrl}${kind.path}?token=${token}`) });
   } catch (err) {
     // Unsent, the link must not count against the limit nor linger: the job retries with a new one.
-    await deleteBuyerToken(db, row.id);
+    await deleteBuyerToken(db, link.id);
     throw err;
   }
 }
@@ -83,8 +90,8 @@ export async function emailedLinkState(
   kind: EmailedLinkKind,
   token: string,
 ): Promise<BuyerTokenState | 'unknown'> {
-  const row = await findBuyerToken(ctx.db.kysely, kind.purpose, token);
-  return row ? buyerTokenState(row, ctx.clock.now()) : 'unknown';
+  const link = await findBuyerToken(ctx.db.kysely, kind.purpose, token);
+  return link ? buyerTokenState(link, ctx.clock.now()) : 'unknown';
 }
 
 export interface UsedLink {
@@ -99,8 +106,8 @@ export async function useEmailedLink(
   kind: EmailedLinkKind,
   token: string,
 ): Promise<UsedLink | null> {
-  const row = await findBuyerToken(ctx.db.kysely, kind.purpose, token);
+  const link = await findBuyerToken(ctx.db.kysely, kind.purpose, token);
   const now = ctx.clock.now();
-  if (!row || !(await consumeBuyerToken(ctx.db.kysely, row.id, now))) return null;
-  return { customerId: row.customer_id, entitlementId: row.entitlement_id, usedAt: now };
+  if (!link || !(await consumeBuyerToken(ctx.db.kysely, link.id, now))) return null;
+  return { customerId: link.customerId, entitlementId: link.entitlementId, usedAt: now };
 }

@@ -2,9 +2,14 @@ import type { PayloadOf } from '../../core/jobs.js';
 import { buyerSignInJob } from './jobs.js';
 import { escapeHtml } from '../../core/html.js';
 import { inTransaction, type AppContext } from '../shared/context.js';
-import { emailedLinkState, emailLink, useEmailedLink, type EmailedLinkKind } from './emailed-links.js';
+import {
+  emailedLinkState,
+  emailLink,
+  useEmailedLink,
+  type BuyerTokenState,
+  type EmailedLinkKind,
+} from './emailed-links.js';
 import { entitlementName } from './store/customers.js';
-import type { BuyerTokenState } from './store/tokens.js';
 
 /**
  * Email sign-in for buyers (decision 0007). Someone typed a known buyer's email into an offer form:

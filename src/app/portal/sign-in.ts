@@ -5,8 +5,14 @@ import { inTransaction, type AppContext } from '../shared/context.js';
 import { normalizeEmail } from '../grants/customers.js';
 import { authorizeBase, linkRedirectUri } from '../buyer/discord-link.js';
 import { identify } from '../buyer/connect.js';
-import { emailedLinkState, emailLink, useEmailedLink, type EmailedLinkKind } from '../buyer/emailed-links.js';
-import type { BuyerTokenState } from '../buyer/store/tokens.js';
+import {
+  emailedLinkState,
+  emailLink,
+  useEmailedLink,
+  type BuyerTokenState,
+  type EmailedLinkKind,
+} from '../buyer/emailed-links.js';
+
 import { merchantName, renderPortalSignInEmail } from './emails.js';
 import { startPortalSession } from './sessions.js';
 import { customerByEmail, customerIdsOfDiscordUser } from './store.js';

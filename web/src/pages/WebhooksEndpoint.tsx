@@ -22,6 +22,7 @@ function Delivery({
   return (
     <Group
       justify="space-between"
+      align="flex-start"
       wrap="wrap"
       gap="xs"
       py="xs"

@@ -11,8 +11,33 @@ import { newId } from '../../../core/ids.js';
  */
 
 export type BuyerTokenPurpose = 'sign_in' | 'connect' | 'portal';
-export type BuyerTokenRow = Selectable<BuyerTokensTable>;
-export type BuyerTokenState = 'usable' | 'used' | 'expired';
+
+/** A single-use link as the use cases see it (never its hash). */
+export interface BuyerLink {
+  id: string;
+  purpose: BuyerTokenPurpose;
+  customerId: string;
+  /** The purchase it was sent for (Connect links), else null. */
+  grantId: string | null;
+  /** The offer it was asked from (sign-in links), else null. */
+  entitlementId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+function toLink(row: Selectable<BuyerTokensTable>): BuyerLink {
+  return {
+    id: row.id,
+    purpose: row.purpose as BuyerTokenPurpose,
+    customerId: row.customer_id,
+    grantId: row.grant_id,
+    entitlementId: row.entitlement_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    usedAt: row.used_at,
+  };
+}
 
 /** What a token in a URL looks like (base64url of 32 bytes); anything else is refused unread. */
 export const BUYER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -29,9 +54,9 @@ export async function mintBuyerToken(
     ttlMs: number;
     now: number;
   },
-): Promise<{ token: string; row: BuyerTokenRow }> {
+): Promise<{ token: string; link: BuyerLink }> {
   const token = randomBytes(32).toString('base64url');
-  const row: BuyerTokenRow = {
+  const row: Selectable<BuyerTokensTable> = {
     id: newId('buyerToken', input.now),
     purpose: input.purpose,
     customer_id: input.customerId,
@@ -43,7 +68,7 @@ export async function mintBuyerToken(
     used_at: null,
   };
   await db.insertInto('buyer_tokens').values(row).execute();
-  return { token, row };
+  return { token, link: toLink(row) };
 }
 
 /** The link a token belongs to, used or not; null when it is unknown, malformed or for another purpose. */
@@ -51,7 +76,7 @@ export async function findBuyerToken(
   db: Executor,
   purpose: BuyerTokenPurpose,
   token: string,
-): Promise<BuyerTokenRow | null> {
+): Promise<BuyerLink | null> {
   if (!BUYER_TOKEN_PATTERN.test(token)) return null;
   const row = await db
     .selectFrom('buyer_tokens')
@@ -59,19 +84,12 @@ export async function findBuyerToken(
     .where('token_hash', '=', hashToken(token))
     .where('purpose', '=', purpose)
     .executeTakeFirst();
-  return row ?? null;
+  return row ? toLink(row) : null;
 }
 
-export async function buyerTokenById(db: Executor, id: string): Promise<BuyerTokenRow | null> {
-  return (await db.selectFrom('buyer_tokens').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
-}
-
-export function buyerTokenState(
-  row: Pick<BuyerTokenRow, 'used_at' | 'expires_at'>,
-  now: number,
-): BuyerTokenState {
-  if (row.used_at !== null) return 'used';
-  return row.expires_at <= now ? 'expired' : 'usable';
+export async function buyerTokenById(db: Executor, id: string): Promise<BuyerLink | null> {
+  const row = await db.selectFrom('buyer_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toLink(row) : null;
 }
 
 /** Uses the link: true for exactly one caller, however many race; false when used or expired. */
