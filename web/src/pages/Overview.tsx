@@ -13,7 +13,7 @@ function Figure({ label, value, note }: { label: string; value: string; note?: s
       <Text fz="sm" c="#343a40" fw={600}>
         {label}
       </Text>
-      <Text fz={28} fw={700} lh={1.3}>
+      <Text fz={28} fw={700} lh={1.3} style={{ overflowWrap: 'anywhere' }}>
         {value}
       </Text>
       {note ? (
@@ -62,7 +62,7 @@ export function OverviewPage() {
             </Stack>
           )}
         </Card>
-        <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="sm">
+        <SimpleGrid cols={{ base: 2, md: 4 }} spacing="sm">
           <Figure label="Active members" value={String(o.active_members)} note="Grants with access now" />
           <Figure
             label="Monthly recurring revenue"
