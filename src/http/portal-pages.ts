@@ -28,7 +28,7 @@ ul.roles{list-style:none;padding:0;margin:.25rem 0}ul.roles li{margin:.15rem 0}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.5rem}
 form{margin:0}
 button,.button{background:#4752c4;color:#fff;border:0;border-radius:6px;padding:.6rem 1rem;font-size:1rem;cursor:pointer;text-decoration:none;display:inline-block;min-height:44px}
-button.secondary{background:#fff;color:#1b1f24;border:1px solid #8a909c}
+button.secondary,.button.secondary{background:#fff;color:#1b1f24;border:1px solid #8a909c}
 button.link{background:none;border:0;padding:0;min-height:0;text-decoration:underline;font-size:inherit}
 button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 label{display:block;font-weight:600;margin:.5rem 0 .25rem}

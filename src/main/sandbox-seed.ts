@@ -2,6 +2,7 @@ import { createApiKey } from '../app/admin/api-keys.js';
 import { hasPendingJobOfKind } from '../adapters/store/periodic.js';
 import type { AppContext } from '../app/shared/context.js';
 import { createEntitlement } from '../app/catalog/entitlements.js';
+import { setPlanMoves } from '../app/catalog/plan-moves.js';
 import type { CreateEntitlementInput } from '../app/catalog/entitlement-fields.js';
 import { setRolesChannel } from '../app/buyer/roles-channel.js';
 import { rolesChannelPublishJob } from '../app/buyer/jobs.js';
@@ -24,7 +25,7 @@ export interface Demo {
   merchantUserId: string;
   /** A second server of the merchant's, not connected yet: what "Add server" in the dashboard adds. */
   spareGuildId: string;
-  roles: { member: string; vip: string };
+  roles: { member: string; vip: string; patron: string };
   entitlements: { id: string; name: string }[];
   apiKey: string;
 }
@@ -63,6 +64,7 @@ export async function seedDemo(ctx: AppContext, discord: LocalDiscord): Promise<
   // What the merchant sells; after the install the bot's role is dragged above them (see install).
   const member = discord.createRole(guild.id, { name: 'Member', color: 0x3ba55d, hoist: true }).id;
   const vip = discord.createRole(guild.id, { name: 'VIP Pass', color: 0xfaa61a, hoist: true }).id;
+  const patron = discord.createRole(guild.id, { name: 'Patron', color: 0xeb459e, hoist: true }).id;
   discord.createRole(guild.id, { name: 'Moderator', color: 0x5865f2 });
   discord.addMember(guild.id, users.alice);
   discord.addMember(guild.id, users.bob);
@@ -74,10 +76,11 @@ export async function seedDemo(ctx: AppContext, discord: LocalDiscord): Promise<
 
   const serverId = await install(ctx, discord, guild.id, merchant.id);
   const entitlements: { id: string; name: string }[] = [];
-  for (const offer of offers(serverId, { member, vip })) {
+  for (const offer of offers(serverId, { member, vip, patron })) {
     const created = await createEntitlement(ctx, offer);
     entitlements.push({ id: created.id, name: created.name });
   }
+  await offerPlanChanges(ctx, entitlements);
   // The bot may not create channels (no Manage Channels), so the merchant picks one. Picked after
   // the entitlements on purpose: one publish then posts one complete message (the publishes queued
   // by the entitlements wait for a channel), rather than racing each other to post the first one.
@@ -95,14 +98,24 @@ export async function seedDemo(ctx: AppContext, discord: LocalDiscord): Promise<
     users,
     merchantUserId: merchant.id,
     spareGuildId: spare.id,
-    roles: { member, vip },
+    roles: { member, vip, patron },
     entitlements,
     apiKey: key,
   };
 }
 
-/** One monthly subscription and one 30-day pass. */
-function offers(serverId: string, roles: { member: string; vip: string }): CreateEntitlementInput[] {
+/** Member ⇄ Patron: buyers of one may move to the other from the customer portal (decision 0022). */
+async function offerPlanChanges(ctx: AppContext, entitlements: { id: string; name: string }[]) {
+  const id = (name: string) => entitlements.find((e) => e.name === name)?.id ?? '';
+  await setPlanMoves(ctx, id('Member'), [{ toEntitlementId: id('Patron'), kind: 'upgrade' }]);
+  await setPlanMoves(ctx, id('Patron'), [{ toEntitlementId: id('Member'), kind: 'downgrade' }]);
+}
+
+/** Two monthly subscriptions (Member, and Patron above it) and one 30-day pass. */
+function offers(
+  serverId: string,
+  roles: { member: string; vip: string; patron: string },
+): CreateEntitlementInput[] {
   return [
     {
       ...common,
@@ -121,6 +134,15 @@ function offers(serverId: string, roles: { member: string; vip: string }): Creat
       role_ids: [roles.vip],
       prices: [{ kind: 'one_time', amount: 1200, currency: 'usd' }],
       access: { kind: 'days', days: 30 },
+    },
+    {
+      ...common,
+      server_id: serverId,
+      name: 'Patron',
+      description: 'The Patron role and its channels, billed monthly. Members can upgrade from the portal.',
+      role_ids: [roles.patron],
+      prices: [{ kind: 'recurring', amount: 1500, currency: 'usd', interval: 'month' }],
+      access: { kind: 'subscription' },
     },
   ];
 }

@@ -24,6 +24,8 @@ it('the dashboard offers the same webhook event types as the API', () => {
   let receiver: Server;
   let receiverUrl = '';
   const received: string[] = [];
+  /** Every API call the pages made (`METHOD /api/…`), checked against the OpenAPI document at the end. */
+  const apiCalls = new Set<string>();
   const { shot } = screenshots('dashboard-settings');
   const base = () => sandbox.urls.rolegate;
 
@@ -51,6 +53,11 @@ it('the dashboard offers the same webhook event types as the API', () => {
     browser = await launchChromium();
     // bypassCSP only so the test can inject axe-core; the app itself runs under the real policy.
     page = await browser.newPage({ viewport: { width: 1280, height: 860 }, bypassCSP: true });
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.origin === base() && url.pathname.startsWith('/api/'))
+        apiCalls.add(`${r.method()} ${url.pathname}`);
+    });
     receiver = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -225,5 +232,34 @@ it('the dashboard offers the same webhook event types as the API', () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await job.waitFor({ state: 'detached' });
     await check('jobs-retried');
+  });
+
+  it('every action of these pages went through a route the OpenAPI document lists', async () => {
+    const doc = (await (await fetch(`${base()}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => ({
+        method: method.toUpperCase(),
+        pattern: new RegExp(`^${path.replace(/\./g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      })),
+    );
+    const undocumented = [...apiCalls].filter((call) => {
+      const [method, path] = call.split(' ') as [string, string];
+      return !documented.some((o) => o.method === method && o.pattern.test(path));
+    });
+    for (const call of [
+      'POST /api/setup/stripe-webhook',
+      'POST /api/setup/test-mail',
+      'DELETE /api/sessions/',
+      'POST /api/admin-invitations',
+      'GET /api/webhook-endpoints/',
+      'POST /api/jobs/',
+    ])
+      expect(
+        [...apiCalls].some((c) => c.startsWith(call)),
+        call,
+      ).toBe(true);
+    expect(undocumented).toEqual([]);
   });
 });

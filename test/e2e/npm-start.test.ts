@@ -96,7 +96,7 @@ describe('the sandbox that npm start runs without configuration', () => {
       expect({ run, servers: servers.data.length, entitlements: offers.data.length }).toEqual({
         run,
         servers: 1,
-        entitlements: 2,
+        entitlements: 3,
       });
 
       started.child.kill('SIGTERM');

@@ -7,7 +7,7 @@ import { chromiumMissing, launchChromium, screenshots, startE2eSandbox } from '.
 /**
  * The buyer's side in a real browser at 390 px, from a started sandbox (what `npm start` runs):
  * buy with an email, sign into the portal from the mail, connect Discord, switch account, leave the
- * server and regain access, cancel. Every buyer page is checked with axe-core (0 serious or
+ * server and regain access, change plan (the roles swap once Stripe has the payment), cancel. Every buyer page is checked with axe-core (0 serious or
  * critical violations) and photographed to artifacts/portal/.
  */
 const title = chromiumMissing
@@ -142,11 +142,32 @@ describe.skipIf(chromiumMissing !== null)(title, { timeout: 60_000 }, () => {
     await check('regained');
   });
 
+  it('changes plan: Stripe prorates, and Patron replaces Member once the payment went through', async () => {
+    await page.getByRole('link', { name: 'Change plan' }).click();
+    await page.getByRole('heading', { name: 'Change plan' }).waitFor();
+    expect(await page.locator('main').innerText()).toContain('Member — $5.00 / month');
+    await check('change-plan');
+    await page.getByRole('button', { name: 'Switch to Patron, $15.00 / month' }).click();
+    await page.getByText('Your plan is changed').waitFor();
+    await waitFor(
+      'bob gets Patron and loses Member',
+      () =>
+        (roles(sandbox.demo.users.bob)?.includes(sandbox.demo.roles.patron) ?? false) &&
+        !(roles(sandbox.demo.users.bob)?.includes(sandbox.demo.roles.member) ?? true),
+    );
+    await page.reload();
+    const text = await page.locator('main').innerText();
+    expect(text).toContain('Patron (you have it)');
+    // The first payment and the proration invoice of the change.
+    expect(await page.getByRole('link', { name: /Receipt/ }).count()).toBeGreaterThanOrEqual(2);
+    await check('plan-changed');
+  });
+
   it('cancels: access stays until the period ends; the receipt opens', async () => {
     await page.getByRole('button', { name: 'Cancel subscription' }).click();
     await page.getByText('will not renew').waitFor();
     expect(await page.locator('main').innerText()).toMatch(/Active until .+; it does not renew/);
-    expect(roles(sandbox.demo.users.bob)).toContain(sandbox.demo.roles.member);
+    expect(roles(sandbox.demo.users.bob)).toContain(sandbox.demo.roles.patron);
     await check('cancelled');
     await page
       .getByRole('link', { name: /Receipt/ })

@@ -257,7 +257,11 @@ export class StripeClient implements StripePort {
     );
   }
 
-  changeSubscriptionPrice(id: string, priceId: string, idempotencyKey: string): Promise<SubscriptionSnapshot> {
+  changeSubscriptionPrice(
+    id: string,
+    priceId: string,
+    idempotencyKey: string,
+  ): Promise<SubscriptionSnapshot> {
     return call(async () => subscriptionSnapshot(await changePrice(this.sdk, id, priceId, idempotencyKey)));
   }
 
