@@ -152,8 +152,13 @@ await eachBackend('refund and dispute lifecycle', (world) => {
     const refundEvents = w.ls.events().filter((e) => e.type === 'charge.refunded');
     const last = refundEvents[refundEvents.length - 1]!;
     expect(w.ls.deliveryAttempts(last.id).filter((a) => a.ok).length).toBeGreaterThanOrEqual(2);
-    const stored = await db.selectFrom('inbox_events').select('id').where('id', '=', last.id).execute();
+    const stored = await db
+      .selectFrom('inbox_events')
+      .select(['id', 'outcome', 'error', 'processed_at'])
+      .where('id', '=', last.id)
+      .execute();
     expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ outcome: 'applied', error: null, processed_at: expect.any(Number) });
     const revoked = await db
       .selectFrom('webhook_deliveries')
       .select('payload')

@@ -218,5 +218,7 @@ export interface LocalDiscord {
   /** What the developer portal does on save: a signed PING must get `{type:1}`, a forged one 401. */
   validateInteractionsEndpoint(): Promise<{ ok: boolean; problems: string[] }>;
   sendInteraction(input: InteractionInput, options?: SendInteractionOptions): Promise<SentInteraction>;
+  /** Sends an interaction again, same id and body (Discord can deliver one twice). */
+  redeliverInteraction(interactionId: string): Promise<SentInteraction>;
   interactionReplies(interactionId: string): InteractionReplies;
 }

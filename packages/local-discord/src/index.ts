@@ -193,6 +193,7 @@ export async function startLocalDiscord(options: StartLocalDiscordOptions = {}):
       return { ok: problems.length === 0, problems };
     },
     sendInteraction: (input, sendOptions) => hub.send(input, sendOptions),
+    redeliverInteraction: (interactionId) => hub.redeliver(interactionId),
     interactionReplies: (interactionId) => hub.replies(interactionId),
   };
 }

@@ -105,9 +105,27 @@ export class InteractionHub {
 
   /** Builds, signs and POSTs an interaction to the endpoint, like Discord does. */
   async send(input: InteractionInput, options: SendInteractionOptions = {}): Promise<SentInteraction> {
+    if (!this.endpointUrl) throw new Error('Local Discord: call setInteractionsEndpoint(url) first');
+    return this.post(this.create(input), options, true);
+  }
+
+  /**
+   * POSTs an interaction already sent once again, same id and body, freshly signed: a duplicate
+   * delivery. Its answer is returned but not judged (the interaction keeps the first one's).
+   */
+  async redeliver(interactionId: string): Promise<SentInteraction> {
+    const record = this.records.get(interactionId);
+    if (!record) throw new Error(`Local Discord: no interaction ${interactionId} was sent`);
+    return this.post(record, {}, false);
+  }
+
+  private async post(
+    record: InteractionRecord,
+    options: SendInteractionOptions,
+    judge: boolean,
+  ): Promise<SentInteraction> {
     const url = this.endpointUrl;
     if (!url) throw new Error('Local Discord: call setInteractionsEndpoint(url) first');
-    const record = this.create(input);
     const rawBody = JSON.stringify(record.payload);
     const timestamp = String(Math.floor(this.state.now() / 1000) - (options.staleSeconds ?? 0));
     const key = options.forgeSignature ? this.forgeKey : this.privateKey;
@@ -115,7 +133,7 @@ export class InteractionHub {
     const forged = options.forgeSignature === true || (options.staleSeconds ?? 0) > 0;
 
     const started = performance.now();
-    record.sentAtMs = started;
+    if (judge) record.sentAtMs = started;
     let status = 0;
     let text = '';
     let contentType = '';
@@ -142,7 +160,7 @@ export class InteractionHub {
     }
     const elapsedMs = performance.now() - started;
     const body = parseMaybeJson(text, contentType);
-    if (!forged) this.judgeEndpointAnswer(record, status, body, timedOut);
+    if (!forged && judge) this.judgeEndpointAnswer(record, status, body, timedOut);
     return {
       interactionId: record.id,
       token: record.token,

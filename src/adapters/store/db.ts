@@ -17,6 +17,7 @@ import * as m011 from './migrations/011_gateway.js';
 import * as m021 from './migrations/021_portal.js';
 import * as m022 from './migrations/022_admin_sessions.js';
 import * as m023 from './migrations/023_alert_notices.js';
+import * as m024 from './migrations/024_inbox.js';
 import * as m026 from './migrations/026_plan_moves.js';
 import * as m025 from './migrations/025_settings.js';
 
@@ -77,6 +78,7 @@ const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '021_portal': (dialect) => ({ up: (db) => m021.up(db, dialect) }),
   '022_admin_sessions': (dialect) => ({ up: (db) => m022.up(db, dialect) }),
   '023_alert_notices': (dialect) => ({ up: (db) => m023.up(db, dialect) }),
+  '024_inbox': (dialect) => ({ up: (db) => m024.up(db, dialect) }),
   '025_settings': (dialect) => ({ up: (db) => m025.up(db, dialect) }),
   '026_plan_moves': (dialect) => ({ up: (db) => m026.up(db, dialect) }),
 };
@@ -91,6 +93,8 @@ export const migrationNames = Object.keys(migrations).sort();
 export async function migrate(db: Db): Promise<string[]> {
   const migrator = new Migrator({
     db: db.kysely,
+    // 024 landed after 025: a database that already has 025 still gets 024 (they touch different tables).
+    allowUnorderedMigrations: true,
     provider: {
       getMigrations: async () =>
         Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(db.dialect)])),

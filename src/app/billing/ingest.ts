@@ -1,10 +1,16 @@
 import { AppError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
 import { inTransaction, type AppContext, type Tx } from '../shared/context.js';
 import type { StripeEventEnvelope, StripePort } from '../../core/ports/stripe.js';
 import { reloadWebhookSecrets, storedWebhookSecrets } from '../setup/settings.js';
+import { receive, receiveBatch, type InboxEntry } from '../inbox/inbox.js';
 import { stripeProcessEventJob } from './jobs.js';
-import { insertStripeEvent, insertStripeEventsWithJobs } from './store/inbox.js';
+
+const inboxEntry = (event: StripeEventEnvelope, payload: string): InboxEntry => ({
+  source: 'stripe',
+  id: event.id,
+  type: event.type,
+  payload,
+});
 
 /**
  * Stores one verified event in the inbox and queues its processing, in ONE transaction.
@@ -16,10 +22,7 @@ export async function storeStripeEvent(
   event: StripeEventEnvelope,
   payload: string,
 ): Promise<boolean> {
-  if (!(await insertStripeEvent(tx.db, { id: event.id, type: event.type, payload }, ctx.clock.now())))
-    return false;
-  await tx.enqueue(stripeProcessEventJob, { eventId: event.id });
-  return true;
+  return receive(ctx, tx, inboxEntry(event, payload), stripeProcessEventJob, { eventId: event.id });
 }
 
 /**
@@ -131,20 +134,13 @@ async function storeBatch(ctx: AppContext, batch: PendingStore[]): Promise<boole
       return out;
     });
   }
-  // PostgreSQL: every inbox row and its job in ONE statement (a data-modifying CTE is atomic): one
-  // round trip and one commit for the whole batch. Job rows match what `enqueue` writes without a key.
+  // PostgreSQL: every inbox row and its job in ONE statement: one round trip and one commit.
   const first = new Map<string, number>();
   batch.forEach((p, i) => {
     if (!first.has(p.event.id)) first.set(p.event.id, i);
   });
-  const now = ctx.clock.now();
-  const events = [...first.keys()].map((id) => {
-    const p = batch[first.get(id) ?? 0]!;
-    const jobPayload = JSON.stringify({ eventId: id });
-    return { id, type: p.event.type, payload: p.payload, jobId: newId('job', now), jobPayload };
-  });
-  const inserted = await insertStripeEventsWithJobs(ctx.db.kysely, events, stripeProcessEventJob.kind, now);
-  if (inserted.size > 0) ctx.nudge();
+  const entries = [...first.values()].map((i) => inboxEntry(batch[i]!.event, batch[i]!.payload));
+  const inserted = await receiveBatch(ctx, entries, stripeProcessEventJob);
   return batch.map((p, i) => first.get(p.event.id) === i && inserted.has(p.event.id));
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../shared/context.js';
-import { markEvent, storedStripeEvent } from './store/inbox.js';
+import { markHandled, storedInput } from '../inbox/inbox.js';
 import { syncCheckoutSession, syncSubscription } from './lifecycle.js';
 import { syncCharge, syncDispute, syncInvoice } from './payments.js';
 
@@ -84,25 +84,22 @@ export async function applyStripeEvent(
  * is recorded on the inbox row and rethrown so the job retries with backoff.
  */
 export async function processStripeEvent(ctx: AppContext, { eventId }: { eventId: string }): Promise<void> {
-  const row = await storedStripeEvent(ctx.db.kysely, eventId);
+  const row = await storedInput(ctx, 'stripe', eventId);
   if (!row || row.processed_at !== null) return;
   const parsed = storedEvent.safeParse(JSON.parse(row.payload));
   const objectId = parsed.success ? parsed.data.data.object.id : undefined;
   if (!parsed.success || !objectId) {
-    await markEvent(ctx.db.kysely, eventId, ctx.clock.now(), null);
+    await markHandled(ctx, 'stripe', eventId, { outcome: 'ignored', error: null });
     return;
   }
   const e = parsed.data;
   try {
     await applyStripeEvent(ctx, { type: e.type, created: e.created, objectId });
   } catch (err) {
-    await markEvent(
-      ctx.db.kysely,
-      eventId,
-      ctx.clock.now(),
-      err instanceof Error ? err.message : String(err),
-    );
+    // Visible on the row while the job retries with backoff.
+    const error = err instanceof Error ? err.message : String(err);
+    await markHandled(ctx, 'stripe', eventId, { outcome: 'failed', error, handled: false });
     throw err;
   }
-  await markEvent(ctx.db.kysely, eventId, ctx.clock.now(), null);
+  await markHandled(ctx, 'stripe', eventId, { outcome: 'applied', error: null });
 }

@@ -1,15 +1,15 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
 import type { AppContext } from '../../app/shared/context.js';
-import { handleInteraction, interactionSchema } from '../../app/buyer/interactions.js';
+import { interactionSchema } from '../../app/buyer/interactions.js';
+import { answerInteraction } from '../../app/buyer/answer-interaction.js';
 import { sendError } from '../errors.js';
 
 /**
  * `POST /discord/interactions`. Discord signs every interaction with Ed25519 over
  * `timestamp + raw body`; anything unsigned, forged or older than 5 minutes gets 401 and nothing is
  * stored (Discord probes with bad signatures and drops endpoints that accept them). A verified
- * interaction is written to the inbox before it is answered.
+ * interaction goes through the inbox: stored, answered, marked (app/buyer/answer-interaction.ts).
  */
 const MAX_SKEW_MS = 5 * 60_000;
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -95,44 +95,8 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
             'validation_failed',
             `the interaction is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
           );
-        const interaction = parsed.data;
-
-        await ctx.db.kysely
-          .insertInto('inbox_events')
-          .values({
-            source: 'discord',
-            id: interaction.id,
-            type: `interaction.${interaction.type}`,
-            payload: raw.toString('utf8'),
-            received_at: ctx.clock.now(),
-            processed_at: null,
-            error: null,
-          })
-          .onConflict((oc) => oc.columns(['source', 'id']).doNothing())
-          .execute();
-
-        let response;
-        let error: string | null = null;
-        try {
-          response = await handleInteraction(ctx, interaction);
-        } catch (err) {
-          request.log.error({ err, interaction: interaction.id }, 'interaction handler failed');
-          error = err instanceof Error ? err.message : String(err);
-          response = {
-            type: InteractionResponseType.ChannelMessageWithSource,
-            data: {
-              content: 'Something went wrong on our side. Please try again in a minute.',
-              flags: MessageFlags.Ephemeral,
-            },
-          };
-        }
-        await ctx.db.kysely
-          .updateTable('inbox_events')
-          .set({ processed_at: ctx.clock.now(), error })
-          .where('source', '=', 'discord')
-          .where('id', '=', interaction.id)
-          .execute();
-        return reply.header('content-type', 'application/json').send(JSON.stringify(response));
+        const answer = await answerInteraction(ctx, parsed.data, raw.toString('utf8'));
+        return reply.header('content-type', 'application/json').send(answer);
       },
     );
   });

@@ -47,12 +47,22 @@ export interface GatewayLeasesTable {
   updated_at: number;
 }
 
+/** External inputs, stored before they are handled (src/app/inbox; decisions 0005 and 0024). */
 export interface InboxEventsTable {
+  /** `stripe` | `discord` */
   source: string;
   id: string;
   type: string;
   payload: string;
   received_at: number;
+  /** When it was handled (null: not yet, or its last try failed and a retry is queued). */
   processed_at: number | null;
   error: string | null;
+  /** The Discord server and user of an interaction (null for Stripe events). */
+  guild_id: Generated<string | null>;
+  user_id: Generated<string | null>;
+  /** How handling ended: `answered` | `failed` (interactions), `applied` | `ignored` (Stripe events). */
+  outcome: Generated<string | null>;
+  /** The answer given to an interaction (JSON), given again to a duplicate delivery. */
+  response: Generated<string | null>;
 }
