@@ -4,7 +4,11 @@ import { eventually, startUx, type UxHarness } from './harness.js';
 
 type Reply = {
   type: number;
-  data?: { content?: string; flags?: number; components?: { components: { custom_id?: string }[] }[] };
+  data?: {
+    content?: string;
+    flags?: number;
+    components?: { components: { custom_id?: string; url?: string; style?: number }[] }[];
+  };
 };
 
 describeEachBackend('/claim and /access', ({ dialect }) => {
@@ -104,6 +108,11 @@ describeEachBackend('/claim and /access', ({ dialect }) => {
     expect(access.data?.flags).toBe(64);
     expect(access.data?.content).toMatch(/\*\*Gold club\*\*: active/);
     expect(access.data?.components?.[0]?.components[0]?.custom_id).toBe('resync');
+    // The portal, one click away, signing in with this Discord account (and ephemeral: DMs may be closed).
+    expect(access.data?.components?.[0]?.components[1]).toMatchObject({
+      style: 5,
+      url: `${h.t.url}/portal/sign-in/discord`,
+    });
 
     h.discord.removeMember(h.guildId, user);
     h.discord.addMember(h.guildId, user);
@@ -125,6 +134,8 @@ describeEachBackend('/claim and /access', ({ dialect }) => {
   it('/access says so when the user has nothing on this server', async () => {
     const reply = await command(h.member('window-shopper'), 'access');
     expect(reply.data?.content).toMatch(/no purchases on/);
+    expect(reply.data?.flags).toBe(64);
+    expect(reply.data?.components?.[0]?.components[0]?.url).toBe(`${h.t.url}/portal/sign-in/discord`);
   });
 
   it('these happy paths cost no invalid requests (401/403/429) at Discord', () => {

@@ -231,9 +231,10 @@ async function access(ctx: AppContext, i: Interaction, userId: string): Promise<
   if (!server) return say('Use `/access` inside a server that sells roles with Rolegate.');
   const grants = await memberGrants(ctx.db.kysely, userId, server.id);
   if (grants.length === 0)
-    return say(
-      `You have no purchases on ${server.name} linked to this Discord account. Bought on the web? Use \`/claim\` with the code from your email.`,
-    );
+    return reply({
+      content: `You have no purchases on ${server.name} linked to this Discord account. Bought on the web? Use \`/claim\` with the code from your email, or open your purchases and connect this account there.`,
+      components: [{ type: ComponentType.ActionRow, components: [portalButton(ctx)] }],
+    });
   const lines = grants.map((g) => {
     const until = g.endsAt !== null && g.status !== 'revoked' ? ` until ${formatDate(g.endsAt)}` : '';
     // Only the customer's own problems are shown in their words; the server's are for its staff.
@@ -244,7 +245,7 @@ async function access(ctx: AppContext, i: Interaction, userId: string): Promise<
     return `• **${g.name}**: ${statusWords[g.status] ?? g.status}${until}${hint}`;
   });
   return reply({
-    content: `Your access on ${server.name}:\n${lines.join('\n')}\n\nMissing a role (for example after leaving and rejoining)? Press the button.`,
+    content: `Your access on ${server.name}:\n${lines.join('\n')}\n\nMissing a role (for example after leaving and rejoining)? Press the button. Billing, plan changes, receipts or another Discord account: open your purchases.`,
     components: [
       {
         type: ComponentType.ActionRow,
@@ -255,10 +256,21 @@ async function access(ctx: AppContext, i: Interaction, userId: string): Promise<
             label: 'Fix my roles',
             custom_id: 'resync',
           },
+          portalButton(ctx),
         ],
       },
     ],
   });
+}
+
+/** A link into the customer portal that signs in with this Discord account (decision 0021). */
+function portalButton(ctx: AppContext) {
+  return {
+    type: ComponentType.Button as const,
+    style: ButtonStyle.Link as const,
+    label: 'Open my purchases',
+    url: `${ctx.publicUrl}/portal/sign-in/discord`,
+  };
 }
 
 async function resync(
