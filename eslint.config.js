@@ -49,7 +49,7 @@ export default tseslint.config(
       'rolegate/no-cycle': 'error',
       'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
-      'no-restricted-syntax': ['warn', ...queryBuilder],
+      'no-restricted-syntax': ['error', ...queryBuilder],
     },
   },
   {

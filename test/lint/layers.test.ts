@@ -45,7 +45,7 @@ describe('layer lint', () => {
   it('flags query-builder calls outside store modules, and not inside them', async () => {
     const code = "export const q = (db: any) => db.selectFrom('grants').selectAll().execute();\n";
     const clean = (list: string[]) => list.filter((p) => !p.includes('no-explicit-any'));
-    expect(clean(await problems('src/app/grants/use-case.ts', code))).toContain('warn no-restricted-syntax');
+    expect(clean(await problems('src/app/grants/use-case.ts', code))).toContain('error no-restricted-syntax');
     expect(clean(await problems('src/app/grants/store.ts', code))).toEqual([]);
     expect(clean(await problems('src/app/dashboard/store/jobs.ts', code))).toEqual([]);
   });
