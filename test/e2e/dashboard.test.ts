@@ -315,6 +315,34 @@ async function seriousViolations(page: Page): Promise<string[]> {
     await check('16-overview');
   });
 
+  it('archives an entitlement (it stops selling) and restores it', async () => {
+    await page.goto(`${sandbox.urls.rolegate}/entitlements`);
+    await page.getByRole('link', { name: 'Edit VIP Pass' }).click();
+    await page.getByRole('button', { name: 'Archive (stop selling)' }).click();
+    await page.waitForURL(/\/entitlements$/);
+    await page.getByRole('link', { name: 'Edit VIP Pass' }).click();
+    await page.getByText('Archived: not for sale').waitFor();
+    await check('17-archived-entitlement');
+    await page.getByRole('button', { name: 'Restore (sell again)' }).click();
+    await page.getByRole('button', { name: 'Archive (stop selling)' }).waitFor();
+    expect(await page.getByText('Archived: not for sale').count()).toBe(0);
+    const vip = sandbox.demo.entitlements.find((e) => e.name === 'VIP Pass')!;
+    const offer = await fetch(`${sandbox.urls.rolegate}/offers/${vip.id}`);
+    expect(offer.status).toBe(200);
+
+    // A sale end, typed in the form, is what the API then says.
+    await page.getByLabel('Sale ends').fill('2030-01-31T18:00');
+    await check('18-sale-end');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/entitlements$/);
+    const saved = (await (
+      await fetch(`${sandbox.urls.rolegate}/api/entitlements/${vip.id}`, {
+        headers: { authorization: `Bearer ${sandbox.demo.apiKey}` },
+      })
+    ).json()) as { sale_ends_at: string | null };
+    expect(saved.sale_ends_at).toBe(await page.evaluate(() => new Date('2030-01-31T18:00').toISOString()));
+  });
+
   it('every API call the pages made is an operation the OpenAPI document lists', async () => {
     const doc = (await (await fetch(`${sandbox.urls.rolegate}/api/openapi.json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;

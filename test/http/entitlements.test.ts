@@ -228,6 +228,22 @@ describeEachBackend('REST API: entitlements', ({ dialect }) => {
     expect(archived.body.data.map((e: { id: string }) => e.id)).toEqual([ent.id]);
   });
 
+  it('restores an archived entitlement to sale (twice is harmless); an unknown id is 404', async () => {
+    const ent = (await create({ name: 'Back again' })).body;
+    await t.api(`/api/entitlements/${ent.id}/archive`, { method: 'POST' });
+    const restored = await t.api(`/api/entitlements/${ent.id}/restore`, { method: 'POST' });
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ id: ent.id, archived: false, archived_at: null });
+    const again = await t.api(`/api/entitlements/${ent.id}/restore`, { method: 'POST' });
+    expect(again.body).toMatchObject({ archived: false, updated_at: restored.body.updated_at });
+    const onSale = await t.api(`/api/entitlements?server_id=${serverId}&archived=false&limit=100`);
+    expect(onSale.body.data.map((e: { id: string }) => e.id)).toContain(ent.id);
+    const unknown = await t.api('/api/entitlements/ent_0000000000aaaaaaaaaaaaaaaa/restore', {
+      method: 'POST',
+    });
+    expect(unknown.status).toBe(404);
+  });
+
   it('unknown and malformed ids are both 404 not_found', async () => {
     for (const id of ['ent_0000000000aaaaaaaaaaaaaaaa', 'nope', 'grt_0000000000aaaaaaaaaaaaaaaa']) {
       const res = await t.api(`/api/entitlements/${id}`);

@@ -304,6 +304,21 @@ export async function updateEntitlement(
   });
 }
 
+/**
+ * Puts an archived entitlement on sale again (the roles channel shows it again). Restoring one on
+ * sale changes nothing. A plan move that pointed to it works again as well.
+ */
+export async function restoreEntitlement(ctx: AppContext, id: string): Promise<EntitlementView> {
+  return inTransaction(ctx, async (tx) => {
+    const row = await loadRow(tx.db, id);
+    if (row.archived_at !== null) {
+      await updateEntitlementRow(tx.db, id, { archived_at: null, updated_at: ctx.clock.now() });
+      await enqueueRolesChannelPublish(tx, row.server_id);
+    }
+    return loadView(tx.db, id);
+  });
+}
+
 /** Stops selling an entitlement; existing grants keep running. Archiving twice changes nothing. */
 export async function archiveEntitlement(ctx: AppContext, id: string): Promise<EntitlementView> {
   return inTransaction(ctx, async (tx) => {

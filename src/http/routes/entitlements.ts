@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../app/shared/context.js';
 import {
   archiveEntitlement,
+  restoreEntitlement,
   createEntitlement,
   getEntitlement,
   listEntitlements,
@@ -258,6 +259,22 @@ function registerEntitlementChangeRoutes(app: FastifyInstance, ctx: AppContext) 
       },
     },
     async (request) => archiveEntitlement(ctx, requireId('entitlement', 'entitlement', request.params.id)),
+  );
+
+  r.post(
+    '/api/entitlements/:id/restore',
+    {
+      config: auth,
+      schema: {
+        tags,
+        summary: 'Restore an archived entitlement',
+        description:
+          'Puts it on sale again (its offer link, the roles channel and plan moves to it work again). Restoring one on sale is harmless.',
+        params: idParams,
+        response: { 200: entitlementSchema },
+      },
+    },
+    async (request) => restoreEntitlement(ctx, requireId('entitlement', 'entitlement', request.params.id)),
   );
 }
 

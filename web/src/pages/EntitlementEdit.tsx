@@ -39,6 +39,8 @@ interface Form {
   access_kind: string;
   days: number;
   trial_days: number;
+  /** `YYYY-MM-DDTHH:mm` in the merchant's time zone, or '' for no end. */
+  sale_ends_at: string;
   revoke_action: string;
   fallback_role_id: string | null;
   grace_days: number;
@@ -59,6 +61,7 @@ const EMPTY: Form = {
   access_kind: 'subscription',
   days: 30,
   trial_days: 0,
+  sale_ends_at: '',
   revoke_action: 'remove_roles',
   fallback_role_id: null,
   grace_days: 3,
@@ -81,6 +84,7 @@ function fromEntitlement(e: Entitlement): Form {
     access_kind: e.access.kind,
     days: e.access.days ?? 30,
     trial_days: e.trial_days,
+    sale_ends_at: e.sale_ends_at ? toLocalInput(e.sale_ends_at) : '',
     revoke_action: e.revoke_action,
     fallback_role_id: e.fallback_role_id,
     grace_days: e.grace_days,
@@ -90,7 +94,14 @@ function fromEntitlement(e: Entitlement): Form {
   };
 }
 
-function toInput(f: Form, sale_ends_at: string | null): EntitlementInput {
+/** An ISO time as the value of a `datetime-local` input, in this browser's time zone. */
+function toLocalInput(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function toInput(f: Form): EntitlementInput {
   const amount = Math.round(f.amount * 100);
   const prices: EntitlementInput['prices'] =
     f.price_kind === 'none'
@@ -105,7 +116,7 @@ function toInput(f: Form, sale_ends_at: string | null): EntitlementInput {
     prices,
     access: { kind: f.access_kind, days: f.access_kind === 'days' ? f.days : null },
     trial_days: f.trial_days,
-    sale_ends_at,
+    sale_ends_at: f.sale_ends_at ? new Date(f.sale_ends_at).toISOString() : null,
     revoke_action: f.revoke_action,
     fallback_role_id: f.revoke_action === 'swap' ? f.fallback_role_id : null,
     grace_days: f.grace_days,
@@ -143,7 +154,7 @@ export function EntitlementEditPage() {
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
   const save = useMutation({
     mutationFn: () => {
-      const input = toInput(form, existing.data?.sale_ends_at ?? null);
+      const input = toInput(form);
       return editing
         ? api.patch<Entitlement>(`/api/entitlements/${id}`, input)
         : api.post<Entitlement>('/api/entitlements', { ...input, server_id: form.server_id });
@@ -156,9 +167,17 @@ export function EntitlementEditPage() {
   });
   const archive = useMutation({
     mutationFn: () => api.post<Entitlement>(`/api/entitlements/${id}/archive`),
-    onSuccess: () => {
+    onSuccess: (e) => {
       void qc.invalidateQueries({ queryKey: ['entitlements'] });
+      qc.setQueryData(['entitlement', e.id], e);
       void navigate('/entitlements');
+    },
+  });
+  const restore = useMutation({
+    mutationFn: () => api.post<Entitlement>(`/api/entitlements/${id}/restore`),
+    onSuccess: (e) => {
+      void qc.invalidateQueries({ queryKey: ['entitlements'] });
+      qc.setQueryData(['entitlement', e.id], e);
     },
   });
   if (editing && existing.isPending) return <Loader aria-label="Loading entitlement" />;
@@ -182,6 +201,12 @@ export function EntitlementEditPage() {
     >
       <PageHeader title={editing ? `Edit ${existing.data?.name ?? ''}` : 'New entitlement'} />
       <Stack gap="md" maw={720}>
+        {editing && existing.data?.archived_at ? (
+          <Alert color="gray" title="Archived: not for sale">
+            Buyers cannot buy it and the roles channel does not show it; people who hold it keep their access.
+            Restore it to sell it again.
+          </Alert>
+        ) : null}
         <Card withBorder>
           <Stack>
             <Select
@@ -293,6 +318,13 @@ export function EntitlementEditPage() {
               value={form.trial_days}
               onChange={(v) => set('trial_days', Number(v))}
             />
+            <TextInput
+              type="datetime-local"
+              label="Sale ends"
+              description="Optional: after this time it is no longer sold; holders keep their access."
+              value={form.sale_ends_at}
+              onChange={(e) => set('sale_ends_at', e.currentTarget.value)}
+            />
           </SimpleGrid>
         </Card>
         <Card withBorder>
@@ -379,8 +411,14 @@ export function EntitlementEditPage() {
               Archive (stop selling)
             </Button>
           ) : null}
+          {editing && existing.data?.archived_at ? (
+            <Button variant="default" onClick={() => restore.mutate()} loading={restore.isPending}>
+              Restore (sell again)
+            </Button>
+          ) : null}
         </Group>
         {archive.error ? <ErrorNotice error={archive.error} /> : null}
+        {restore.error ? <ErrorNotice error={restore.error} /> : null}
       </Stack>
     </form>
   );
