@@ -11,43 +11,17 @@
  * TEST_POSTGRES_URL names the server (default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startLocalDiscord } from '@rolegate/local-discord';
 import { migrate, openDb } from '../src/adapters/store/db.js';
+import { freshPostgres, until } from './postgres.js';
 import { GATEWAY_LEASE } from '../src/app/access/store/gateway-lease.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
-const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'rolegate.js');
-
-async function adminQuery(text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | null | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - start > ms) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface Instance {
   child: ChildProcess;
@@ -56,11 +30,9 @@ interface Instance {
   exited: Promise<void>;
 }
 
-const name = `rolegate_bench_${randomBytes(4).toString('hex')}`;
-await adminQuery(`CREATE DATABASE ${name}`);
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-const db = openDb(url.toString());
+const database = await freshPostgres();
+const url = new URL(database.url);
+const db = openDb(database.url);
 await migrate(db);
 const discord = await startLocalDiscord();
 discord.createGuild({ name: 'Failover' });
@@ -136,7 +108,7 @@ try {
   await Promise.all(instances.map((i) => i.exited));
   await db.close();
   await discord.close();
-  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await database.drop();
 }
 
 const worst = Math.max(...results.map((r) => r.connectedMs));

@@ -17,13 +17,11 @@
  * TEST_POSTGRES_URL names the server (default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startLocalDiscord, type LocalDiscord } from '@rolegate/local-discord';
 import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
 import { migrate, openDb } from '../src/adapters/store/db.js';
@@ -34,21 +32,13 @@ import { insertCustomer } from '../src/app/grants/customers.js';
 import { createGrant } from '../src/app/grants/grants.js';
 import { startRolegate } from '../src/main/app.js';
 import { seedServer } from './seed-server.js';
+import { freshPostgres, until } from './postgres.js';
 
 const GRANTS = Number(process.argv[2] ?? 3000);
 const LIMIT = 50;
-const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** How long the runs may take: process starts and 3,000 requests at 50/s, with room. */
+const LONG = 300_000;
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'rolegate.js');
-
-async function adminQuery(text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,16 +49,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | false>, ms = 300_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - start > ms) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface Proc {
@@ -137,11 +117,8 @@ async function createGrants(databaseUrl: string, entitlementId: string, users: s
 }
 
 async function run(kill: boolean): Promise<void> {
-  const name = `rolegate_bench_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  const database = await freshPostgres();
+  const databaseUrl = database.url;
   const db = openDb(databaseUrl);
   await migrate(db);
   const discord: LocalDiscord = await startLocalDiscord({
@@ -206,13 +183,13 @@ async function run(kill: boolean): Promise<void> {
       );
     let killedAt: number | null = null;
     const killer = kill
-      ? until('a third delivered', async () => (await delivered()) >= GRANTS / 3).then(() => {
+      ? until('a third delivered', async () => (await delivered()) >= GRANTS / 3, LONG, 50).then(() => {
           procs[2]!.child.kill('SIGKILL');
           killedAt = Date.now() - began;
         })
       : Promise.resolve();
     await killer;
-    await until('every grant delivered', async () => (await delivered()) >= GRANTS);
+    await until('every grant delivered', async () => (await delivered()) >= GRANTS, LONG, 50);
     const doneS = (Date.now() - began) / 1000;
 
     const log = discord.requestLog;
@@ -243,7 +220,7 @@ async function run(kill: boolean): Promise<void> {
     await Promise.all(procs.map((p) => p.exited));
     await db.close();
     await discord.close();
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await database.drop();
   }
 }
 

@@ -13,8 +13,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import pino from 'pino';
 import { migrate, openDb, type Db } from '../src/adapters/store/db.js';
 import { enqueueMany, type EnqueueOptions } from '../src/adapters/store/queue.js';
@@ -22,11 +20,11 @@ import { z } from 'zod';
 import { defineJob, handle, jobMap } from '../src/core/jobs.js';
 import { Worker } from '../src/jobs/worker.js';
 import { Metrics } from '../src/ops/metrics.js';
+import { freshPostgres } from './postgres.js';
 
 const BENCH_JOB_KIND = 'bench.noop'; // the kind bench/worker-process.ts registers
 const N = Number(process.argv[2] ?? 20_000);
 const which = process.argv[3] ?? 'both';
-const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Result {
@@ -79,16 +77,6 @@ async function benchSqlite(): Promise<Result> {
   return { backend: 'SQLite', workers: '1 worker, in-process', enqueueMs, drainMs };
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
-  }
-}
-
 function message(child: ChildProcess, expected: string): Promise<void> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench worker exited early (${code})`)));
@@ -97,11 +85,9 @@ function message(child: ChildProcess, expected: string): Promise<void> {
 }
 
 async function benchPostgres(): Promise<Result> {
-  const name = `rolegate_bench_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = openDb(url.toString());
+  const database = await freshPostgres();
+  const url = new URL(database.url);
+  const db = openDb(database.url);
   const children: ChildProcess[] = [];
   try {
     await migrate(db);
@@ -130,7 +116,7 @@ async function benchPostgres(): Promise<Result> {
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await db.close();
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await database.drop();
   }
 }
 

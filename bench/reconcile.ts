@@ -18,14 +18,12 @@
  */
 import type { Insertable } from 'kysely';
 import { fork, type Serializable } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import pg from 'pg';
 import { DiscordRestAdapter } from '../src/adapters/discord/rest.js';
 import type { CustomersTable, GrantsTable } from '../src/adapters/store/schema.js';
 import { loadConfig } from '../src/config.js';
@@ -35,6 +33,7 @@ import { newId } from '../src/core/ids.js';
 import { entitlementRow } from '../src/app/catalog/entitlements.js';
 import { startRolegate } from '../src/main/app.js';
 import type { DiscordStats, Seeded, SeedRequest } from './reconcile-discord.js';
+import { freshPostgres } from './postgres.js';
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 100_000);
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 20_000);
@@ -51,22 +50,9 @@ let dropDatabase = async (): Promise<void> => undefined;
 async function benchDatabase(): Promise<string> {
   if (process.env.BENCH_DB !== 'postgres')
     return `sqlite:${join(mkdtempSync(join(tmpdir(), 'rolegate-bench-')), 'bench.db')}`;
-  const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `rolegate_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (text: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  dropDatabase = () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await freshPostgres();
+  dropDatabase = database.drop;
+  return database.url;
 }
 
 setFlagsFromString('--expose-gc');

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.js';
 import { startSandbox, type Sandbox } from '../../src/main/sandbox.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
@@ -53,4 +53,22 @@ export function screenshots(flow: string, folder = 'e2e') {
       taken.push(path);
     },
   };
+}
+
+/**
+ * Clicks a button in the local Discord's member view until its ephemeral reply shows a link (at
+ * most 3 tries). The member view reloads itself whenever a message in the server changes (the roles
+ * message may still be edited by a publish): a click that lands during such a reload is lost.
+ */
+export async function clickForReply(page: Page, button: string, label: string): Promise<Locator> {
+  const link = page.locator('#reply a.link');
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(button, { hasText: label }).click();
+    const shown = await link.waitFor({ timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (shown || attempt === 3) return link;
+    await page.reload();
+  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../src/main/sandbox.js';
-import { chromiumMissing, launchChromium, startE2eSandbox } from './browser.js';
+import { chromiumMissing, clickForReply, launchChromium, startE2eSandbox } from './browser.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -160,20 +160,11 @@ async function seriousViolations(page: Page): Promise<string[]> {
     const buyer = await browser.newContext();
     const discordPage = await buyer.newPage();
     await discordPage.goto(memberView(guildId, alice));
-    const link = discordPage.locator('#reply a.link');
-    // The member page reloads itself whenever a message in the server changes (the roles message
-    // may still be edited by a publish); a click that lands during such a reload is lost: click again.
-    for (let attempt = 1; ; attempt++) {
-      await discordPage
-        .locator('section[data-channel="announcements"] button', { hasText: 'Supporters' })
-        .click();
-      const shown = await link.waitFor({ timeout: 5_000 }).then(
-        () => true,
-        () => false,
-      );
-      if (shown || attempt === 3) break;
-      await discordPage.goto(memberView(guildId, alice));
-    }
+    const link = await clickForReply(
+      discordPage,
+      'section[data-channel="announcements"] button',
+      'Supporters',
+    );
     const [checkout] = await Promise.all([buyer.waitForEvent('page'), link.click()]);
     await checkout.waitForLoadState();
     await checkout.locator('input[name="email"]').fill('alice@example.test');

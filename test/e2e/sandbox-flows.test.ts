@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/main/sandbox.js';
-import { chromiumMissing, launchChromium, screenshots, startE2eSandbox } from './browser.js';
+import { chromiumMissing, clickForReply, launchChromium, screenshots, startE2eSandbox } from './browser.js';
 
 /**
  * The sandbox as a person uses it, in a real browser: what `npm start` runs (local Discord, local
@@ -40,8 +40,7 @@ describe.skipIf(chromiumMissing !== null)(title, () => {
     expect(await page.locator('section[data-channel="roles"] .msg').count()).toBe(1);
     await shot(page, 'member-view');
 
-    await page.locator('section[data-channel="roles"] button', { hasText: 'Buy Member' }).click();
-    const link = page.locator('#reply a.link');
+    const link = await clickForReply(page, 'section[data-channel="roles"] button', 'Buy Member');
     await link.waitFor();
     expect(await page.locator('#reply').innerText()).toContain('Only you can see this');
     await shot(page, 'ephemeral-reply');
