@@ -19,6 +19,7 @@ import type {
 } from '../../core/ports/stripe.js';
 import { createWebhookEndpoint, retrieveWebhookEndpoint } from './webhook-endpoints.js';
 import { changePrice } from './plan-change.js';
+import { chargeSnapshot, disputeSnapshot, idOf, receiptSnapshot, subscriptionSnapshot } from './snapshots.js';
 
 /** Stripe's default signature tolerance; the design's "5-minute tolerance". */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -48,28 +49,6 @@ export function createStripeSdk(options: Pick<StripeClientOptions, 'secretKey' |
     config.port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
   }
   return new Stripe(options.secretKey, config);
-}
-
-const idOf = (value: string | { id: string } | null | undefined): string | null =>
-  value == null ? null : typeof value === 'string' ? value : value.id;
-
-const ms = (seconds: number | null | undefined): number | null => (seconds == null ? null : seconds * 1000);
-
-export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnapshot {
-  const ends = sub.items.data.map((i) => i.current_period_end).filter((n) => typeof n === 'number');
-  return {
-    id: sub.id,
-    status: sub.status,
-    customerId: idOf(sub.customer) ?? '',
-    metadata: { ...sub.metadata },
-    priceIds: sub.items.data.map((i) => i.price.id),
-    cancelAtPeriodEnd: sub.cancel_at_period_end,
-    cancelAt: ms(sub.cancel_at),
-    currentPeriodEnd: ends.length ? Math.min(...ends) * 1000 : null,
-    trialEnd: ms(sub.trial_end),
-    endedAt: ms(sub.ended_at),
-    pendingUpdate: sub.pending_update !== null && sub.pending_update !== undefined,
-  };
 }
 
 /** The StripePort on the `stripe` package. Every create carries the caller's idempotency key. */
@@ -268,19 +247,7 @@ export class StripeClient implements StripePort {
   listInvoices(customerId: string, limit: number): Promise<ReceiptSnapshot[]> {
     return call(async () => {
       const page = await this.sdk.invoices.list({ customer: customerId, limit: Math.min(limit, 100) });
-      return page.data
-        .filter((inv) => inv.status !== 'draft')
-        .map((inv) => ({
-          id: inv.id ?? '',
-          number: inv.number,
-          status: inv.status,
-          amountPaid: inv.amount_paid,
-          amountDue: inv.amount_due,
-          currency: inv.currency,
-          created: inv.created * 1000,
-          subscriptionId: idOf(inv.parent?.subscription_details?.subscription),
-          hostedUrl: inv.hosted_invoice_url ?? null,
-        }));
+      return page.data.filter((inv) => inv.status !== 'draft').map(receiptSnapshot);
     });
   }
 
@@ -305,38 +272,18 @@ export class StripeClient implements StripePort {
 
   retrieveCharge(id: string): Promise<ChargeSnapshot> {
     return call(async () => {
-      const c = await this.sdk.charges.retrieve(id);
-      return {
-        id: c.id,
-        paymentIntentId: idOf(c.payment_intent),
-        amount: c.amount,
-        amountRefunded: c.amount_refunded,
-        refunded: c.refunded,
-      };
+      return chargeSnapshot(await this.sdk.charges.retrieve(id));
     });
   }
 
   retrieveDispute(id: string): Promise<DisputeSnapshot> {
-    return call(async () => {
-      const d = await this.sdk.disputes.retrieve(id);
-      return {
-        id: d.id,
-        status: d.status,
-        paymentIntentId: idOf(d.payment_intent),
-        chargeId: idOf(d.charge),
-      };
-    });
+    return call(async () => disputeSnapshot(await this.sdk.disputes.retrieve(id)));
   }
 
   listDisputes(paymentIntentId: string): Promise<DisputeSnapshot[]> {
     return call(async () => {
       const page = await this.sdk.disputes.list({ payment_intent: paymentIntentId, limit: 100 });
-      return page.data.map((d) => ({
-        id: d.id,
-        status: d.status,
-        paymentIntentId: idOf(d.payment_intent),
-        chargeId: idOf(d.charge),
-      }));
+      return page.data.map(disputeSnapshot);
     });
   }
 
