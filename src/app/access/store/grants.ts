@@ -9,19 +9,22 @@ import type { AccessGrant } from '../access-grant.js';
 
 type Eb = ExpressionBuilder<Database, 'grants' | 'customers' | 'entitlements'>;
 
+/** Who a grant is for and the entitlement fields member sync and reconcile decide on. */
+const ACCESS_COLUMNS = [
+  'customers.discord_user_id as userId',
+  'entitlements.role_ids as e_role_ids',
+  'entitlements.revoke_action as e_revoke_action',
+  'entitlements.fallback_role_id as e_fallback_role_id',
+  'entitlements.enforce_roles as e_enforce_roles',
+] as const;
+
 function grantsOfServer(db: Executor, serverId: string) {
   return db
     .selectFrom('grants')
     .innerJoin('customers', 'customers.id', 'grants.customer_id')
     .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
     .selectAll('grants')
-    .select([
-      'customers.discord_user_id as userId',
-      'entitlements.role_ids as e_role_ids',
-      'entitlements.revoke_action as e_revoke_action',
-      'entitlements.fallback_role_id as e_fallback_role_id',
-      'entitlements.enforce_roles as e_enforce_roles',
-    ])
+    .select(ACCESS_COLUMNS)
     .where('grants.server_id', '=', serverId);
 }
 type GrantQueryRow = Awaited<ReturnType<ReturnType<typeof grantsOfServer>['execute']>>[number];
@@ -122,13 +125,7 @@ export async function grantsOfUsersIn(
     .innerJoin('grants', 'grants.customer_id', 'customers.id')
     .innerJoin('entitlements', 'entitlements.id', 'grants.entitlement_id')
     .selectAll('grants')
-    .select([
-      'customers.discord_user_id as userId',
-      'entitlements.role_ids as e_role_ids',
-      'entitlements.revoke_action as e_revoke_action',
-      'entitlements.fallback_role_id as e_fallback_role_id',
-      'entitlements.enforce_roles as e_enforce_roles',
-    ])
+    .select(ACCESS_COLUMNS)
     .where(sql<string>`grants.server_id || ''`, '=', serverId)
     .where((eb) => userIdIn(eb, after, upTo))
     .orderBy('grants.created_at')
