@@ -17,6 +17,24 @@ import { api, type Page } from '../api';
 import { ErrorNotice, PageHeader } from '../ui';
 import { WEBHOOK_EVENT_TYPES, type WebhookEndpoint } from './WebhooksEvents';
 
+/** An endpoint's URL, state, description and the events it receives. */
+export function EndpointSummary({ e }: { e: WebhookEndpoint }) {
+  return (
+    <>
+      <Group gap="xs" wrap="wrap">
+        <Text fw={600} style={{ overflowWrap: 'anywhere' }}>
+          {e.url}
+        </Text>
+        {endpointState(e)}
+      </Group>
+      <Text fz="sm" c="#495057">
+        {e.description ? `${e.description} · ` : ''}
+        {e.event_types.length ? e.event_types.join(', ') : 'every event'}
+      </Text>
+    </>
+  );
+}
+
 export function endpointState(e: WebhookEndpoint) {
   return e.enabled ? (
     <Text span fw={700} fz="sm" c="#1b5e20" tt="uppercase">
@@ -114,16 +132,7 @@ export function WebhooksPage() {
           <Card key={e.id} withBorder padding="md">
             <Group justify="space-between" wrap="wrap" gap="xs">
               <Stack gap={2} style={{ flex: '1 1 14rem', minWidth: 0 }}>
-                <Group gap="xs" wrap="wrap">
-                  <Text fw={600} style={{ overflowWrap: 'anywhere' }}>
-                    {e.url}
-                  </Text>
-                  {endpointState(e)}
-                </Group>
-                <Text fz="sm" c="#495057">
-                  {e.description ? `${e.description} · ` : ''}
-                  {e.event_types.length ? e.event_types.join(', ') : 'every event'}
-                </Text>
+                <EndpointSummary e={e} />
                 {e.disabled_reason ? (
                   <Alert color="red" p="xs">
                     {e.disabled_reason}

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, type Page } from '../api';
 import { CopyValue, ErrorNotice, PageHeader, formatDate } from '../ui';
-import { endpointState } from './Webhooks';
+import { EndpointSummary } from './Webhooks';
 import { ConfirmButton } from './SettingsConfirm';
 import type { WebhookDelivery, WebhookEndpoint } from './WebhooksEvents';
 
@@ -166,16 +166,7 @@ export function WebhooksEndpointPage() {
         <Stack>
           <Card withBorder padding="md">
             <Stack gap="sm">
-              <Group gap="xs" wrap="wrap">
-                <Text fw={600} style={{ overflowWrap: 'anywhere' }}>
-                  {e.url}
-                </Text>
-                {endpointState(e)}
-              </Group>
-              <Text fz="sm" c="#495057">
-                {e.description ? `${e.description} · ` : ''}
-                {e.event_types.length ? e.event_types.join(', ') : 'every event'}
-              </Text>
+              <EndpointSummary e={e} />
               {e.disabled_reason ? <Alert color="red">{e.disabled_reason}</Alert> : null}
               {secret.data ? (
                 <Stack gap={4}>
