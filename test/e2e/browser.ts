@@ -72,3 +72,24 @@ export async function clickForReply(page: Page, button: string, label: string): 
     await page.reload();
   }
 }
+
+/**
+ * Clicks a Buy button in the local Discord's member view and opens the checkout its reply links
+ * to (a new page). The member view may reload under either click (see clickForReply): the whole
+ * step is tried again, at most 3 times.
+ */
+export async function openCheckoutFrom(page: Page, button: string, label: string): Promise<Page> {
+  for (let attempt = 1; ; attempt++) {
+    const link = await clickForReply(page, button, label);
+    try {
+      const [checkout] = await Promise.all([
+        page.context().waitForEvent('page', { timeout: 10_000 }),
+        link.click({ timeout: 5_000 }),
+      ]);
+      return checkout;
+    } catch (err) {
+      if (attempt === 3) throw err;
+      await page.reload();
+    }
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../src/main/sandbox.js';
-import { chromiumMissing, clickForReply, launchChromium, startE2eSandbox } from './browser.js';
+import { chromiumMissing, launchChromium, openCheckoutFrom, startE2eSandbox } from './browser.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -160,12 +160,11 @@ async function seriousViolations(page: Page): Promise<string[]> {
     const buyer = await browser.newContext();
     const discordPage = await buyer.newPage();
     await discordPage.goto(memberView(guildId, alice));
-    const link = await clickForReply(
+    const checkout = await openCheckoutFrom(
       discordPage,
       'section[data-channel="announcements"] button',
       'Supporters',
     );
-    const [checkout] = await Promise.all([buyer.waitForEvent('page'), link.click()]);
     await checkout.waitForLoadState();
     await checkout.locator('input[name="email"]').fill('alice@example.test');
     await checkout.locator('button[value="pay"]').click();
